@@ -1,0 +1,110 @@
+// The `actorlog` command.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../lib/config.js';
+import { ActorlogError } from '../lib/errors.js';
+import { generateAndRegister, type SigningAlg } from '../keys/generate.js';
+import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
+import { emitCommand } from './emit.js';
+import { runDemo } from './demo.js';
+
+const USAGE = `actorlog <command> [options]
+
+  start                      ingest, processor and query API in one process
+                             (embedded ClickHouse and no Kafka unless configured)
+  ingest | processor | query-api
+                             run one part alone against Kafka and ClickHouse
+  keys generate --emitter ID [--alg EdDSA|ES256]
+                             print a new private JWK and register its public key
+  emit --emitter ID --key FILE [--endpoint URL] [--state-dir DIR] [FILE|-]
+                             sign JSON events (array, object or NDJSON) and send them
+  demo [--endpoint URL]      send realistic demo traffic to a running instance
+
+Configuration comes from the environment; see the README.`;
+
+function defaultEndpoint(config: Config): string {
+  return `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.ingest.port}`;
+}
+
+async function serve(config: Config, name: string, start: typeof startAll): Promise<void> {
+  const ctx = await openContext(config, name);
+  const running: Running = await start(ctx);
+  if (running.ingestUrl) process.stdout.write(`actorlog ingest     ${running.ingestUrl}/v1/events\n`);
+  if (running.queryUrl) {
+    const token = analystToken(config);
+    process.stdout.write(`actorlog query API  ${running.queryUrl}/v1/events\n`);
+    process.stdout.write(token.file ? `analyst token in    ${token.file}\n` : 'analyst token from  ACTORLOG_ANALYST_TOKEN\n');
+  }
+  process.stdout.write(`storage             ${config.clickhouse.url ?? `embedded (${config.clickhouse.embeddedPath})`}\n`);
+  process.stdout.write(`bus                 ${config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'none (embedded mode)'}\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  switch (command) {
+    case 'start':
+      await serve(config, 'actorlog', startAll);
+      return -1;
+    case 'ingest':
+      await serve(config, 'ingest', startIngest);
+      return -1;
+    case 'processor':
+      await serve(config, 'processor', startProcessor);
+      return -1;
+    case 'query-api':
+      await serve(config, 'query-api', startQueryApi);
+      return -1;
+    case 'keys': {
+      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { emitter: { type: 'string' }, alg: { type: 'string', default: 'EdDSA' } } });
+      if (positionals[0] !== 'generate' || !values.emitter) throw new ActorlogError('BAD_REQUEST', 'usage: actorlog keys generate --emitter ID');
+      if (values.alg !== 'EdDSA' && values.alg !== 'ES256') throw new ActorlogError('BAD_REQUEST', '--alg is EdDSA or ES256');
+      const key = await generateAndRegister(config.keysFile, values.emitter, values.alg as SigningAlg);
+      process.stdout.write(`${JSON.stringify(key.privateJwk)}\n`);
+      process.stderr.write(`registered key ${key.kid} for ${values.emitter} in ${config.keysFile}; keep the private JWK secret\n`);
+      return 0;
+    }
+    case 'emit': {
+      const { positionals, values } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { emitter: { type: 'string' }, key: { type: 'string' }, endpoint: { type: 'string' }, 'state-dir': { type: 'string' } },
+      });
+      if (!values.emitter || !values.key) throw new ActorlogError('BAD_REQUEST', 'usage: actorlog emit --emitter ID --key FILE [FILE|-]');
+      return emitCommand({
+        endpoint: values.endpoint ?? defaultEndpoint(config),
+        source: values.emitter,
+        keyFile: values.key,
+        stateDir: values['state-dir'] ?? path.join(config.dataDir, 'emitter-state'),
+        input: positionals[0] ?? '-',
+      });
+    }
+    case 'demo': {
+      const { values } = parseArgs({ args: rest, options: { endpoint: { type: 'string' } } });
+      const endpoint = values.endpoint ?? defaultEndpoint(config);
+      const result = await runDemo({ endpoint, dataDir: config.dataDir, registryFile: config.keysFile });
+      process.stdout.write(`demo: ${result.sent} events accepted, ${result.rejected} refused, sent to ${endpoint}\n`);
+      return result.rejected > 0 ? 1 : 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    default:
+      process.stderr.write(`unknown command ${command}\n\n${USAGE}\n`);
+      return 2;
+  }
+}

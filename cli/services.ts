@@ -1,0 +1,128 @@
+// Assembles the services from one configuration. `start` runs all of them in
+// one process; `ingest`, `processor` and `query-api` run one each.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../lib/config.js';
+import { ActorlogError } from '../lib/errors.js';
+import { createKafka, ensureTopics } from '../lib/kafka.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { Metrics } from '../lib/metrics.js';
+import { createStorage, tablesOf, type Storage, type Tables } from '../lib/storage.js';
+import { migrate } from '../schemas/migrate.js';
+import { createEmbeddedSink } from '../ingest/embedded-sink.js';
+import { createKafkaSink } from '../ingest/kafka-sink.js';
+import { buildIngestServer } from '../ingest/server.js';
+import type { IngestSink } from '../ingest/sink.js';
+import { KeyResolver } from '../processor/key-resolver.js';
+import { startConsumer } from '../processor/consumer.js';
+import { buildQueryApi } from '../query-api/server.js';
+
+export interface Running {
+  ingestUrl?: string;
+  queryUrl?: string;
+  close(): Promise<void>;
+}
+
+export interface Context {
+  config: Config;
+  metrics: Metrics;
+  logger: Logger;
+  storage: Storage;
+  tables: Tables;
+}
+
+export async function openContext(config: Config, name: string): Promise<Context> {
+  const logger = createLogger(name, config.logLevel);
+  const storage = createStorage(config.clickhouse);
+  const tables = tablesOf(config.clickhouse.database);
+  const applied = await migrate(storage, tables);
+  if (applied.length > 0) logger.info('storage migrated', { applied });
+  return { config, metrics: new Metrics(), logger, storage, tables };
+}
+
+// The analyst token: ACTORLOG_ANALYST_TOKEN, or else one generated once into
+// DATA_DIR/analyst-token (mode 0600). Its value is never logged.
+export function analystToken(config: Config): { token: string; file?: string } {
+  if (config.query.analystToken) return { token: config.query.analystToken };
+  const file = path.join(config.dataDir, 'analyst-token');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    fs.writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return { token: fs.readFileSync(file, 'utf8').trim(), file };
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+}
+
+export async function startIngest(ctx: Context): Promise<Running> {
+  const { config } = ctx;
+  let sink: IngestSink;
+  if (config.kafka) {
+    const kafka = createKafka(config.kafka, 'ingest');
+    await ensureTopics(kafka, config.kafka);
+    sink = await createKafkaSink(kafka, config.kafka);
+  } else {
+    sink = createEmbeddedSink({ ...ctx, keys: new KeyResolver(config.keysFile), eventMaxBytes: config.ingest.eventMaxBytes });
+  }
+  const app = buildIngestServer({ sink, metrics: ctx.metrics, logLevel: config.logLevel, ...config.ingest });
+  const ingestUrl = await listen(app, config.host, config.ingest.port);
+  return {
+    ingestUrl,
+    async close() {
+      await app.close();
+      await sink.close();
+    },
+  };
+}
+
+export async function startProcessor(ctx: Context): Promise<Running> {
+  const { config } = ctx;
+  if (!config.kafka) throw new ActorlogError('CONFIG_INVALID', 'the processor reads Kafka: set KAFKA_BROKERS');
+  const kafka = createKafka(config.kafka, 'processor');
+  await ensureTopics(kafka, config.kafka);
+  const consumer = await startConsumer({
+    ...ctx,
+    kafka,
+    kafkaConfig: config.kafka,
+    keys: new KeyResolver(config.keysFile),
+    eventMaxBytes: config.ingest.eventMaxBytes,
+  });
+  ctx.logger.info('processor consuming', { topic: config.kafka.topic, group: config.kafka.groupId });
+  return { close: () => consumer.stop() };
+}
+
+export async function startQueryApi(ctx: Context): Promise<Running> {
+  const { config } = ctx;
+  const app = buildQueryApi({ ...ctx, analystToken: analystToken(config).token, logLevel: config.logLevel });
+  const queryUrl = await listen(app, config.host, config.query.port);
+  return { queryUrl, close: () => app.close() };
+}
+
+// Everything in one process: ingest, the processor when there is a bus, and
+// the query API.
+export async function startAll(ctx: Context): Promise<Running> {
+  const parts: Running[] = [];
+  try {
+    parts.push(await startIngest(ctx));
+    if (ctx.config.kafka) parts.push(await startProcessor(ctx));
+    parts.push(await startQueryApi(ctx));
+  } catch (err) {
+    await Promise.allSettled(parts.map((p) => p.close()));
+    throw err;
+  }
+  return {
+    ingestUrl: parts[0]?.ingestUrl,
+    queryUrl: parts[parts.length - 1]?.queryUrl,
+    async close() {
+      for (const part of parts) await part.close();
+      await ctx.storage.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// Kafka mode: every item goes to the events topic, keyed by the emitter it
+// claims so each emitter's events stay in order on one partition. Items that
+// failed the structural checks go too, marked with ingest's reason, so the
+// processor quarantines them with everything else; the caller still hears
+// they were refused.
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { ActorlogError } from '../lib/errors.js';
+import { REJECTION_DETAIL_HEADER, REJECTION_HEADER, type KafkaConfig } from '../lib/kafka.js';
+import { structuralOutcome, type IngestItem, type IngestSink, type ItemOutcome } from './sink.js';
+
+export async function createKafkaSink(kafka: Kafka, cfg: KafkaConfig): Promise<IngestSink> {
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Fail a request in seconds rather than hold the caller: the SDK retries.
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 3_000 },
+  });
+  await producer.connect();
+  let connected = true;
+  producer.on(producer.events.DISCONNECT, () => (connected = false));
+  producer.on(producer.events.CONNECT, () => (connected = true));
+
+  return {
+    async accept(items: IngestItem[]): Promise<ItemOutcome[]> {
+      const outcomes = items.map(structuralOutcome);
+      try {
+        await producer.send({
+          topic: cfg.topic,
+          acks: -1,
+          messages: items.map((item, i) => {
+            const outcome = outcomes[i]!;
+            return {
+              key: item.inspection.claimed.source ?? null,
+              value: item.raw,
+              timestamp: String(item.receivedAt),
+              headers: outcome.ok ? {} : { [REJECTION_HEADER]: outcome.reason, [REJECTION_DETAIL_HEADER]: outcome.detail },
+            };
+          }),
+        });
+      } catch (err) {
+        throw new ActorlogError('BUS_UNAVAILABLE', (err as Error).message, { cause: err });
+      }
+      return outcomes;
+    },
+    async ready() {
+      if (!connected) throw new Error('producer is not connected to Kafka');
+    },
+    async close() {
+      await producer.disconnect();
+    },
+  };
+}

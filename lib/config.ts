@@ -1,0 +1,104 @@
+// All configuration is one object, read from the environment once and
+// validated here. Each variable, its default and its meaning is listed in the
+// README's configuration table; keep the two in step.
+import path from 'node:path';
+import { z } from 'zod';
+import { ActorlogError } from './errors.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().positive();
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+export const envSchema = z.object({
+  DATA_DIR: z.string().default('./data'),
+  HOST: z.string().default('127.0.0.1'),
+  INGEST_PORT: port.default(8080),
+  QUERY_PORT: port.default(8081),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  KAFKA_BROKERS: optionalText,
+  KAFKA_CLIENT_ID: z.string().default('actorlog'),
+  KAFKA_TOPIC: z.string().default('actorlog.events'),
+  KAFKA_DLQ_TOPIC: z.string().default('actorlog.events.dlq'),
+  KAFKA_GROUP_ID: z.string().default('actorlog-processor'),
+  KAFKA_TOPIC_PARTITIONS: positive.default(3),
+
+  CLICKHOUSE_URL: optionalText,
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('actorlog'),
+
+  ACTORLOG_KEYS_FILE: optionalText,
+  ACTORLOG_ANALYST_TOKEN: optionalText,
+  INGEST_BODY_LIMIT: positive.default(5 * 1024 * 1024),
+  INGEST_MAX_EVENTS: positive.default(1000),
+  EVENT_MAX_BYTES: positive.default(64 * 1024),
+});
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  keysFile: string;
+  kafka?: {
+    brokers: string[];
+    clientId: string;
+    topic: string;
+    dlqTopic: string;
+    groupId: string;
+    partitions: number;
+  };
+  clickhouse: {
+    url?: string;
+    username: string;
+    password: string;
+    database: string;
+    // Where the embedded engine keeps its files when no URL is given.
+    embeddedPath: string;
+  };
+  ingest: { port: number; bodyLimit: number; maxEvents: number; eventMaxBytes: number };
+  query: { port: number; analystToken?: string };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ActorlogError('CONFIG_INVALID', detail);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    dataDir,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    keysFile: path.resolve(e.ACTORLOG_KEYS_FILE ?? path.join(dataDir, 'keys', 'emitters.json')),
+    kafka: e.KAFKA_BROKERS
+      ? {
+          brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+          clientId: e.KAFKA_CLIENT_ID,
+          topic: e.KAFKA_TOPIC,
+          dlqTopic: e.KAFKA_DLQ_TOPIC,
+          groupId: e.KAFKA_GROUP_ID,
+          partitions: e.KAFKA_TOPIC_PARTITIONS,
+        }
+      : undefined,
+    clickhouse: {
+      url: e.CLICKHOUSE_URL,
+      username: e.CLICKHOUSE_USER,
+      password: e.CLICKHOUSE_PASSWORD,
+      database: e.CLICKHOUSE_DATABASE,
+      embeddedPath: path.join(dataDir, 'clickhouse'),
+    },
+    ingest: {
+      port: e.INGEST_PORT,
+      bodyLimit: e.INGEST_BODY_LIMIT,
+      maxEvents: e.INGEST_MAX_EVENTS,
+      eventMaxBytes: e.EVENT_MAX_BYTES,
+    },
+    query: { port: e.QUERY_PORT, analystToken: e.ACTORLOG_ANALYST_TOKEN },
+  };
+}

@@ -1,0 +1,65 @@
+// One catalogue of every error actorlog reports: a stable `code`, the HTTP
+// status an API answers with, and whether retrying can help (`retriable`),
+// so a bad message and a passing failure are handled differently.
+
+export const ERRORS = {
+  // Request-level errors of the HTTP APIs.
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false, message: 'use application/jose, application/json or application/x-ndjson' },
+  BODY_TOO_LARGE: { status: 413, retriable: false, message: 'request body exceeds the configured limit' },
+  BAD_REQUEST: { status: 400, retriable: false, message: 'the request is malformed' },
+  NO_EVENTS: { status: 400, retriable: false, message: 'the request carries no event' },
+  TOO_MANY_EVENTS: { status: 413, retriable: false, message: 'the request carries more events than one batch may hold' },
+  ALL_EVENTS_REJECTED: { status: 400, retriable: false, message: 'no event in the request was accepted' },
+  UNAUTHORIZED: { status: 401, retriable: false, message: 'a valid bearer token is required' },
+  NOT_FOUND: { status: 404, retriable: false, message: 'no such resource' },
+  INVALID_CURSOR: { status: 400, retriable: false, message: 'the cursor is not one this API issued' },
+  BUS_UNAVAILABLE: { status: 503, retriable: true, message: 'the event bus cannot take events now; nothing was accepted' },
+  STORAGE_UNAVAILABLE: { status: 503, retriable: true, message: 'storage cannot take events now; nothing was accepted' },
+  INTERNAL: { status: 500, retriable: true, message: 'internal error' },
+
+  // Configuration and setup.
+  CONFIG_INVALID: { status: 500, retriable: false, message: 'configuration is invalid' },
+  KEY_REGISTRY_INVALID: { status: 500, retriable: false, message: 'the emitter key registry cannot be read' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class ActorlogError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const entry = ERRORS[code];
+    super(detail ? `${entry.message}: ${detail}` : entry.message, options);
+    this.name = 'ActorlogError';
+    this.code = code;
+    this.statusCode = entry.status;
+    this.retriable = entry.retriable;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; retriable: boolean } } {
+    return { error: { code: this.code, message: this.message, retriable: this.retriable } };
+  }
+}
+
+// Why an event was refused. Each value is stored in the quarantine table's
+// `reason` column and counted in /metrics; the meaning of each is in
+// docs/quarantine-reasons.md. Never rename one: dashboards and audits key on them.
+export const QUARANTINE_REASONS = {
+  event_too_large: 'the event exceeds EVENT_MAX_BYTES',
+  not_utf8: 'the event bytes are not valid UTF-8',
+  jws_malformed: 'not a JWS in compact serialization (three base64url parts)',
+  jws_header_invalid: 'the protected header is not a JSON object',
+  alg_not_allowed: 'the header alg is not in the allowlist (EdDSA, ES256)',
+  typ_invalid: 'the header typ is not actorlog-event+jws',
+  kid_missing: 'the header has no kid',
+  header_forbidden_param: 'the header carries jwk, jku, x5u, x5c, crit or b64, which actorlog refuses',
+  payload_not_json: 'the payload is not a JSON object',
+  source_missing: 'the payload has no source to look the key up by',
+  unknown_emitter_key: 'no registered key of the payload source has this kid',
+  signature_invalid: 'the signature does not verify against the registered key',
+  schema_invalid: 'the verified payload is not a valid v1 event',
+} as const;
+
+export type QuarantineReason = keyof typeof QUARANTINE_REASONS;

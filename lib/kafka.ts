@@ -1,0 +1,38 @@
+// The Kafka client, its topics, and the headers actorlog puts on records.
+import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import type { Config } from './config.js';
+
+export type KafkaConfig = NonNullable<Config['kafka']>;
+
+export function createKafka(cfg: KafkaConfig, role: string): Kafka {
+  return new Kafka({
+    clientId: `${cfg.clientId}-${role}`,
+    brokers: cfg.brokers,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5_000 },
+  });
+}
+
+// Creates the events and dead-letter topics if they are missing. Replication
+// follows the broker's default so one definition serves a one-node test
+// broker and a production cluster.
+export async function ensureTopics(kafka: Kafka, cfg: KafkaConfig): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics: ITopicConfig[] = [cfg.topic, cfg.dlqTopic]
+      .filter((topic) => !existing.has(topic))
+      .map((topic) => ({ topic, numPartitions: cfg.partitions }));
+    if (topics.length > 0) await admin.createTopics({ topics, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// Ingest forwards a record it refused with these headers, so the processor
+// quarantines it with ingest's reason and its Kafka coordinates.
+export const REJECTION_HEADER = 'actorlog-rejection';
+export const REJECTION_DETAIL_HEADER = 'actorlog-rejection-detail';
+// Dead-letter records carry why they were refused.
+export const DLQ_REASON_HEADER = 'actorlog-reason';

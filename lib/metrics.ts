@@ -1,0 +1,63 @@
+// Every stage reports the same counters, added once per batch, not per event:
+// events received, events sent on, and errors by reason. Rendered in the
+// Prometheus text format at GET /metrics.
+export type Stage = 'ingest' | 'processor' | 'query';
+
+type Labels = Record<string, string>;
+
+const HELP: Record<string, string> = {
+  actorlog_events_received_total: 'Events a stage received.',
+  actorlog_events_sent_total: 'Events a stage passed on (produced, stored or answered).',
+  actorlog_events_quarantined_total: 'Events refused and quarantined, by stage and reason.',
+  actorlog_stage_errors_total: 'Failures of a stage that refused or retried a whole batch, by stage and code.',
+  actorlog_batches_total: 'Batches a stage handled.',
+};
+
+function labelText(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+}
+
+export class Metrics {
+  private readonly counters = new Map<string, Map<string, number>>();
+
+  add(name: keyof typeof HELP & string, labels: Labels, value = 1): void {
+    if (value === 0) return;
+    let series = this.counters.get(name);
+    if (!series) this.counters.set(name, (series = new Map()));
+    const key = labelText(labels);
+    series.set(key, (series.get(key) ?? 0) + value);
+  }
+
+  batch(stage: Stage, counts: { received: number; sent: number; quarantined?: Record<string, number> }): void {
+    this.add('actorlog_batches_total', { stage });
+    this.add('actorlog_events_received_total', { stage }, counts.received);
+    this.add('actorlog_events_sent_total', { stage }, counts.sent);
+    for (const [reason, n] of Object.entries(counts.quarantined ?? {})) {
+      this.add('actorlog_events_quarantined_total', { stage, reason }, n);
+    }
+  }
+
+  error(stage: Stage, code: string): void {
+    this.add('actorlog_stage_errors_total', { stage, code });
+  }
+
+  value(name: string, labels: Labels): number {
+    return this.counters.get(name)?.get(labelText(labels)) ?? 0;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    for (const [name, help] of Object.entries(HELP)) {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const [labels, value] of this.counters.get(name) ?? []) lines.push(`${name}${labels} ${value}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+export function countReasons(items: { reason: string }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { reason } of items) counts[reason] = (counts[reason] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,40 @@
+// One storage path for both transports: always @clickhouse/client, talking HTTP
+// to a server when CLICKHOUSE_URL is set, or driving the embedded engine (chdb)
+// in-process under DATA_DIR otherwise. Only the connection differs.
+import fs from 'node:fs';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import type { Config } from './config.js';
+
+export type Storage = ClickHouseClient;
+type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+export function createStorage(cfg: Config['clickhouse']): Storage {
+  if (cfg.url) {
+    return createClient({ url: cfg.url, username: cfg.username, password: cfg.password });
+  }
+  fs.mkdirSync(cfg.embeddedPath, { recursive: true });
+  // chdb types its connection against @clickhouse/client-common, which the
+  // client now bundles as its own copy; the shapes are the same at run time.
+  const connection = createChdbConnection({ path: cfg.embeddedPath }) as unknown as EmbeddedConnection;
+  return createClient({ connection });
+}
+
+// The embedded connection ignores a client-level default database, so every
+// statement names its tables in full. The database name is a validated
+// identifier from configuration, never user input.
+export interface Tables {
+  database: string;
+  events: string;
+  quarantine: string;
+  migrations: string;
+}
+
+export function tablesOf(database: string): Tables {
+  return {
+    database,
+    events: `${database}.events`,
+    quarantine: `${database}.quarantine`,
+    migrations: `${database}.schema_migrations`,
+  };
+}

@@ -1,0 +1,117 @@
+// Kafka driver of the pipeline: a consumer group over the events topic that,
+// per batch, verifies and normalises, stores in ClickHouse, sends refused
+// records to the dead-letter topic, and only then commits the offsets. A crash
+// anywhere before the commit means the batch is delivered again; the events
+// table collapses the duplicates (ReplacingMergeTree, read with FINAL).
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaConfig } from '../lib/kafka.js';
+import { DLQ_REASON_HEADER, REJECTION_DETAIL_HEADER, REJECTION_HEADER } from '../lib/kafka.js';
+import { QUARANTINE_REASONS, type QuarantineReason } from '../lib/errors.js';
+import type { Storage, Tables } from '../lib/storage.js';
+import { countReasons, type Metrics } from '../lib/metrics.js';
+import { errorFields, type Logger } from '../lib/logger.js';
+import { runPipeline, type RawRecord } from './pipeline.js';
+import type { KeyResolver } from './key-resolver.js';
+import { storeResult } from './store.js';
+import { retryUntilDone } from './retry.js';
+
+export interface ConsumerDeps {
+  kafka: Kafka;
+  kafkaConfig: KafkaConfig;
+  storage: Storage;
+  tables: Tables;
+  keys: KeyResolver;
+  metrics: Metrics;
+  logger: Logger;
+  eventMaxBytes: number;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+function header(message: KafkaMessage, name: string): string | undefined {
+  const value = message.headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+export function toRawRecord(topic: string, partition: number, message: KafkaMessage): RawRecord {
+  const record: RawRecord = {
+    value: message.value ?? Buffer.alloc(0),
+    receivedAt: Number(message.timestamp),
+    kafka: { topic, partition, offset: message.offset },
+  };
+  const reason = header(message, REJECTION_HEADER);
+  if (reason !== undefined) {
+    record.rejection = {
+      reason: reason in QUARANTINE_REASONS ? (reason as QuarantineReason) : 'jws_malformed',
+      detail: header(message, REJECTION_DETAIL_HEADER) ?? '',
+    };
+  }
+  return record;
+}
+
+export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer> {
+  const { kafka, kafkaConfig, storage, tables, metrics, logger } = deps;
+  const consumer: Consumer = kafka.consumer({ groupId: kafkaConfig.groupId, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+  await Promise.all([consumer.connect(), producer.connect()]);
+  await consumer.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
+
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      if (batch.messages.length === 0) return;
+      const records = batch.messages.map((m) => toRawRecord(batch.topic, batch.partition, m));
+      const result = await runPipeline(records, { keys: deps.keys, eventMaxBytes: deps.eventMaxBytes });
+
+      // Storage or broker trouble is passing: hold the batch, keep the group
+      // membership alive, and try again. Nothing is committed meanwhile.
+      const keepGoing = async () => {
+        if (!isRunning() || isStale()) return false;
+        await heartbeat();
+        return true;
+      };
+      await retryUntilDone(() => storeResult(storage, tables, result), {
+        keepGoing,
+        onError: (err, attempt) => {
+          metrics.error('processor', 'STORAGE_UNAVAILABLE');
+          logger.warn('storage write failed, retrying batch', { ...errorFields(err), attempt, partition: batch.partition });
+        },
+      });
+      if (result.quarantined.length > 0) {
+        await retryUntilDone(
+          () =>
+            producer.send({
+              topic: kafkaConfig.dlqTopic,
+              acks: -1,
+              messages: result.quarantined.map((q) => ({
+                key: q.claimed_source || null,
+                value: Buffer.from(q.raw_base64, 'base64'),
+                headers: { [DLQ_REASON_HEADER]: q.reason, 'actorlog-origin': q.quarantine_id },
+              })),
+            }),
+          { keepGoing, onError: (err) => logger.warn('dead-letter produce failed, retrying', errorFields(err)) },
+        );
+      }
+
+      const last = batch.lastOffset();
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+      resolveOffset(last);
+      metrics.batch('processor', {
+        received: records.length,
+        sent: result.rows.length,
+        quarantined: countReasons(result.quarantined),
+      });
+    },
+  });
+
+  return {
+    async stop() {
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}

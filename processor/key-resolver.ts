@@ -1,0 +1,51 @@
+// Looks up the public key of (source, kid) and keeps each imported key for
+// reuse: verification is the hot path and importing a key costs far more than
+// checking one signature. The registry file is re-read when it changes, so a
+// key registered while the processor runs is used without a restart.
+import fs from 'node:fs';
+import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { readRegistry, type RegisteredKey, type Registry } from '../keys/registry.js';
+
+export interface ResolvedKey {
+  key: CryptoKey | Uint8Array;
+  alg: RegisteredKey['alg'];
+  state: RegisteredKey['state'];
+}
+
+export class KeyResolver {
+  private registry: Registry = { version: 1, emitters: {} };
+  private seenMtimeMs = Number.NaN;
+  private readonly imported = new Map<string, Promise<ResolvedKey>>();
+
+  constructor(private readonly file: string) {}
+
+  // Cheap (one stat); drivers call it once per batch.
+  refresh(): void {
+    let mtimeMs: number;
+    try {
+      mtimeMs = fs.statSync(this.file).mtimeMs;
+    } catch {
+      mtimeMs = 0;
+    }
+    if (mtimeMs === this.seenMtimeMs) return;
+    this.registry = readRegistry(this.file);
+    this.seenMtimeMs = mtimeMs;
+    this.imported.clear();
+  }
+
+  resolve(source: string, kid: string): Promise<ResolvedKey> | undefined {
+    const cacheKey = `${source}\u0000${kid}`;
+    const cached = this.imported.get(cacheKey);
+    if (cached) return cached;
+    const entry = Object.hasOwn(this.registry.emitters, source) ? this.registry.emitters[source] : undefined;
+    const registered = entry?.keys.find((k) => k.kid === kid);
+    if (!registered) return undefined;
+    const resolved = importJWK(registered.public_jwk as JWK, registered.alg).then((key) => ({
+      key,
+      alg: registered.alg,
+      state: registered.state,
+    }));
+    this.imported.set(cacheKey, resolved);
+    return resolved;
+  }
+}

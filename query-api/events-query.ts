@@ -1,0 +1,87 @@
+// The event search as parameterised SQL: every value the caller gives travels
+// as a {name:Type} query parameter, never inside the SQL text.
+import { z } from 'zod';
+import { FLAGS } from '../schemas/row.js';
+import { EVENT_TYPES } from '../schemas/event.js';
+import { toClickHouseTime } from '../lib/time.js';
+import { decodeCursor, type Cursor } from './cursor.js';
+
+const filterValue = z.string().min(1).max(256);
+
+export const eventSearchSchema = z.strictObject({
+  tenant: filterValue.optional(),
+  human: filterValue.optional(),
+  agent: filterValue.optional(),
+  actor: filterValue.optional(),
+  server: filterValue.optional(),
+  tool: filterValue.optional(),
+  session: filterValue.optional(),
+  trace: filterValue.optional(),
+  outcome: z.enum(['allow', 'deny', 'allow_with_obligations']).optional(),
+  flag: z.enum(FLAGS).optional(),
+  type: z.enum(EVENT_TYPES).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(1024).optional(),
+});
+
+export type EventSearch = z.infer<typeof eventSearchSchema>;
+
+// Equality filters: query parameter -> column.
+const EQUALS: [keyof EventSearch, string][] = [
+  ['tenant', 'tenant'],
+  ['human', 'human_sub'],
+  ['agent', 'agent_id'],
+  ['server', 'server_id'],
+  ['tool', 'tool_name'],
+  ['session', 'session_id'],
+  ['trace', 'trace_id'],
+  ['outcome', 'outcome'],
+  ['type', 'type'],
+];
+
+// What a search returns per row: everything but the stored payload copies,
+// which GET /v1/events/{id} returns.
+export const LIST_COLUMNS = `* EXCEPT (event_json, raw_jws)`;
+
+export function buildEventSearch(table: string, search: EventSearch): { query: string; params: Record<string, unknown>; limit: number } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  for (const [param, column] of EQUALS) {
+    const value = search[param];
+    if (value !== undefined) {
+      where.push(`${column} = {${param}:String}`);
+      params[param] = value;
+    }
+  }
+  if (search.actor !== undefined) {
+    where.push('has(actor_chain, {actor:String})');
+    params.actor = search.actor;
+  }
+  if (search.flag !== undefined) {
+    where.push('has(flags, {flag:String})');
+    params.flag = search.flag;
+  }
+  if (search.from !== undefined) {
+    where.push(`time >= {from:DateTime64(3, 'UTC')}`);
+    params.from = toClickHouseTime(search.from);
+  }
+  if (search.to !== undefined) {
+    where.push(`time < {to:DateTime64(3, 'UTC')}`);
+    params.to = toClickHouseTime(search.to);
+  }
+  if (search.cursor !== undefined) {
+    const cursor: Cursor = decodeCursor(search.cursor);
+    where.push(`(time, id) < ({cursor_time:DateTime64(3, 'UTC')}, {cursor_id:String})`);
+    params.cursor_time = cursor.time;
+    params.cursor_id = cursor.id;
+  }
+  // One row more than asked tells whether another page exists.
+  params.limit_plus_one = search.limit + 1;
+  const query = `SELECT ${LIST_COLUMNS} FROM ${table} FINAL
+    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY time DESC, id DESC
+    LIMIT {limit_plus_one:UInt32}`;
+  return { query, params, limit: search.limit };
+}

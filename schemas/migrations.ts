@@ -1,0 +1,137 @@
+// ClickHouse DDL as ordered migrations. Each statement is idempotent (IF NOT
+// EXISTS), so two services starting at once, or a crash between a statement and
+// its record in schema_migrations, is harmless: applying again changes nothing.
+// Append new migrations; never edit one that has shipped.
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (db: string) => string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'events',
+    statements: (db) => [
+      // Analysts ask "what did this human's agents do, when" first, then by agent,
+      // session, tool or token. So:
+      // - ORDER BY (tenant, human_sub, time, id): every query is confined to one
+      //   tenant, the human is the most frequent entry point, and a time range for
+      //   one human reads a contiguous slice. `id` last makes the key unique.
+      // - PARTITION BY month: time windows prune whole parts, and retention can
+      //   drop a month at once.
+      // - Bloom-filter skip indexes answer the other entry points (agent, session,
+      //   trace, server, tool, token jti) without a full scan.
+      // - ReplacingMergeTree: an event delivered twice (Kafka redelivery after a
+      //   crash between insert and commit) has the same bytes, hence the same
+      //   sorting key, and collapses to one row; queries read with FINAL so the
+      //   duplicate is never visible even before a merge.
+      // Absent optional fields are stored as '' (or NULL for times), so filters
+      // stay simple equality on plain String columns.
+      `CREATE TABLE IF NOT EXISTS ${db}.events (
+        id String,
+        tenant LowCardinality(String),
+        type LowCardinality(String),
+        time DateTime64(3, 'UTC'),
+        seq UInt64,
+        source LowCardinality(String),
+        kid String,
+        human_sub String,
+        human_iss String,
+        human_email String,
+        human_name String,
+        agent_id String,
+        agent_name String,
+        agent_runtime_kind LowCardinality(String),
+        agent_runtime_id String,
+        actor_chain Array(String),
+        delegation_mode LowCardinality(String),
+        grant_id String,
+        consent_id String,
+        delegation_scopes Array(String),
+        delegation_expires_at Nullable(DateTime64(3, 'UTC')),
+        token_iss String,
+        token_sub String,
+        token_aud Array(String),
+        token_scope Array(String),
+        token_exp Nullable(DateTime('UTC')),
+        token_iat Nullable(DateTime('UTC')),
+        token_jti String,
+        token_azp String,
+        token_client_id String,
+        server_id String,
+        server_audience String,
+        tool_name String,
+        tool_intent LowCardinality(String),
+        tool_resource String,
+        tool_sensitivity LowCardinality(String),
+        outcome LowCardinality(String),
+        policy_id String,
+        policy_version String,
+        decision_reason String,
+        obligations Array(String),
+        decided_by LowCardinality(String),
+        downstream_system String,
+        downstream_status String,
+        downstream_permission LowCardinality(String),
+        session_id String,
+        trace_id String,
+        span_id String,
+        parent_id String,
+        request_id String,
+        client_ip String,
+        user_agent String,
+        args_sha256 String,
+        result_sha256 String,
+        payload_bytes Nullable(UInt64),
+        attrs Map(String, String),
+        flags Array(LowCardinality(String)),
+        event_json String CODEC(ZSTD(3)),
+        raw_jws String CODEC(ZSTD(3)),
+        ingested_at DateTime64(3, 'UTC'),
+        INDEX idx_agent agent_id TYPE bloom_filter GRANULARITY 4,
+        INDEX idx_session session_id TYPE bloom_filter GRANULARITY 4,
+        INDEX idx_trace trace_id TYPE bloom_filter GRANULARITY 4,
+        INDEX idx_server server_id TYPE bloom_filter GRANULARITY 4,
+        INDEX idx_tool tool_name TYPE bloom_filter GRANULARITY 4,
+        INDEX idx_jti token_jti TYPE bloom_filter GRANULARITY 4,
+        INDEX idx_id id TYPE bloom_filter GRANULARITY 4
+      )
+      ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(time)
+      ORDER BY (tenant, human_sub, time, id)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'quarantine',
+    statements: (db) => [
+      // Everything refused, with the raw bytes (base64, so any byte survives the
+      // JSON transport) and the reason. Claimed fields come from the unverified
+      // payload where it could be read: hints for the analyst, never trusted.
+      // quarantine_id is the Kafka coordinates when the record came from Kafka, so
+      // a redelivered record collapses to one row; otherwise a fresh UUID.
+      `CREATE TABLE IF NOT EXISTS ${db}.quarantine (
+        quarantine_id String,
+        received_at DateTime64(3, 'UTC'),
+        stage LowCardinality(String),
+        reason LowCardinality(String),
+        detail String,
+        claimed_source String,
+        claimed_kid String,
+        claimed_id String,
+        claimed_tenant String,
+        raw_base64 String CODEC(ZSTD(3)),
+        raw_sha256 String,
+        raw_bytes UInt64,
+        kafka_topic String,
+        kafka_partition Int32,
+        kafka_offset Int64
+      )
+      ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(received_at)
+      ORDER BY (quarantine_id)`,
+    ],
+  },
+];

@@ -1,0 +1,201 @@
+// The emitter SDK: what a gateway, MCP server or agent runtime embeds to
+// report what it did. `emit` fills the envelope (id, time, seq, source), signs,
+// and puts the event in a durable outbox before it returns; a background loop
+// sends the outbox to ingest in batches and retries with backoff until ingest
+// has answered for every event. Nothing signed is dropped silently: an event
+// ingest refuses is reported to `onRejected` (and ingest keeps it in quarantine).
+import type { JWK } from 'jose';
+import { eventSchema, eventInputSchema, type ActorlogEvent, type EventInput } from '../schemas/event.js';
+import { importSigningKey, signEvent, type SigningKey } from './sign.js';
+import { EmitterState } from './state.js';
+import { uuidv7 } from './uuidv7.js';
+
+export interface EmitterOptions {
+  // Base URL of ingest, e.g. http://127.0.0.1:8080
+  endpoint: string;
+  // The emitter id the key is registered for, e.g. gw:prod-1
+  source: string;
+  // The private JWK printed by `actorlog keys generate` (with kid and alg).
+  privateJwk: JWK;
+  // Where seq and the outbox live; one folder per emitter process.
+  stateDir: string;
+  // Events per request (default 100).
+  batchSize?: number;
+  // How long an event may wait for a fuller batch (default 200 ms).
+  flushIntervalMs?: number;
+  // Backoff after a failed send: doubles from initial up to max (defaults 250 ms, 30 s).
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  onRejected?: (rejection: Rejection) => void;
+  onSendError?: (err: Error) => void;
+}
+
+export interface Rejection {
+  id: string;
+  code: string;
+  message: string;
+}
+
+export interface FlushResult {
+  sent: number;
+  rejected: Rejection[];
+  pending: number;
+}
+
+interface IngestAnswer {
+  accepted?: { index: number; id: string }[];
+  rejected?: { index: number; code: string; message: string }[];
+  error?: { code: string; message: string; retriable?: boolean };
+}
+
+export class SendError extends Error {
+  constructor(
+    message: string,
+    readonly retriable: boolean,
+  ) {
+    super(message);
+    this.name = 'SendError';
+  }
+}
+
+export class EmitterClient {
+  private readonly opts: Required<Omit<EmitterOptions, 'onRejected' | 'onSendError'>> & Pick<EmitterOptions, 'onRejected' | 'onSendError'>;
+  private readonly state: EmitterState;
+  private signer?: Promise<SigningKey>;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private backoffMs = 0;
+  private closed = false;
+
+  constructor(options: EmitterOptions) {
+    this.opts = {
+      batchSize: 100,
+      flushIntervalMs: 200,
+      initialBackoffMs: 250,
+      maxBackoffMs: 30_000,
+      ...options,
+      endpoint: options.endpoint.replace(/\/+$/, ''),
+    };
+    this.state = new EmitterState(options.stateDir, options.source);
+    // Events a previous run left unsent go first.
+    if (this.state.size > 0) this.schedule(0);
+  }
+
+  get pending(): number {
+    return this.state.size;
+  }
+
+  // Signs and queues one event durably; returns its id. Emits are serialised
+  // so seq order equals outbox order equals send order.
+  emit(input: EventInput): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('the emitter is closed'));
+    const run = this.chain.then(() => this.signAndQueue(input));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async signAndQueue(input: EventInput): Promise<string> {
+    const parsed = eventInputSchema.parse(input);
+    const event: ActorlogEvent = eventSchema.parse({
+      specversion: '1.0',
+      ...parsed,
+      id: parsed.id ?? uuidv7(),
+      source: this.opts.source,
+      time: parsed.time ?? new Date().toISOString(),
+      seq: this.state.nextSeq(),
+    });
+    this.signer ??= importSigningKey(this.opts.privateJwk);
+    this.state.enqueue(await signEvent(event, await this.signer));
+    if (this.state.size >= this.opts.batchSize) this.schedule(0);
+    else this.schedule(this.opts.flushIntervalMs);
+    return event.id;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed && delayMs > 0) return;
+    if (this.timer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().catch((err: Error) => this.opts.onSendError?.(err));
+    }, Math.max(delayMs, this.backoffMs));
+    this.timer.unref();
+  }
+
+  // Sends everything queued; resolves when the outbox is empty, throws a
+  // SendError (events stay queued, a retry is scheduled) when ingest cannot take them.
+  flush(): Promise<FlushResult> {
+    const run = this.chain.then(() => this.sendAll());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async sendAll(): Promise<FlushResult> {
+    const result: FlushResult = { sent: 0, rejected: [], pending: 0 };
+    let size = this.opts.batchSize;
+    while (this.state.size > 0) {
+      const batch = this.state.peek(size);
+      let answer: IngestAnswer;
+      try {
+        answer = await this.post(batch);
+      } catch (err) {
+        if (err instanceof SendError && err.message.startsWith('413') && size > 1) {
+          size = Math.max(1, Math.floor(batch.length / 2));
+          continue;
+        }
+        this.backoffMs = Math.min(this.opts.maxBackoffMs, this.backoffMs ? this.backoffMs * 2 : this.opts.initialBackoffMs);
+        this.schedule(this.backoffMs);
+        throw err;
+      }
+      this.backoffMs = 0;
+      for (const r of answer.rejected ?? []) {
+        const rejection = { id: idOf(batch[r.index]), code: r.code, message: r.message };
+        result.rejected.push(rejection);
+        this.opts.onRejected?.(rejection);
+      }
+      result.sent += answer.accepted?.length ?? 0;
+      this.state.settle(batch.length);
+    }
+    result.pending = this.state.size;
+    return result;
+  }
+
+  private async post(batch: string[]): Promise<IngestAnswer> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.opts.endpoint}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ events: batch }),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      throw new SendError(`ingest unreachable: ${(err as Error).message}`, true);
+    }
+    const answer = (await response.json().catch(() => ({}))) as IngestAnswer;
+    // 202: some or all accepted; 400 with a per-event list: every event refused
+    // (and quarantined by ingest). Both settle the batch.
+    if (response.status === 202 || (response.status === 400 && Array.isArray(answer.rejected))) return answer;
+    const retriable = response.status >= 500 || response.status === 429 || response.status === 408;
+    throw new SendError(`${response.status} ${answer.error?.code ?? ''} ${answer.error?.message ?? ''}`.trim(), retriable);
+  }
+
+  // Sends what is queued, then stops the background loop.
+  async close(): Promise<FlushResult> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    return this.flush();
+  }
+}
+
+function idOf(jws: string | undefined): string {
+  try {
+    const payload = JSON.parse(Buffer.from(jws?.split('.')[1] ?? '', 'base64url').toString('utf8')) as { id?: unknown };
+    return typeof payload.id === 'string' ? payload.id : '';
+  } catch {
+    return '';
+  }
+}
