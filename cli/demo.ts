@@ -194,9 +194,9 @@ export async function runDemo(opts: { endpoint: string; dataDir: string; registr
   let sent = 0;
   let rejected = 0;
   for (const client of Object.values(clients)) {
-    const result = await client.close();
-    sent += result.sent;
-    rejected += result.rejected.length;
+    await client.close();
+    sent += client.totals.sent;
+    rejected += client.totals.rejected;
   }
   return { sent, rejected };
 }

@@ -30,20 +30,23 @@ export interface EmitArgs {
 export async function emitCommand(args: EmitArgs): Promise<number> {
   const text = args.input === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(args.input, 'utf8');
   const events = parseEventsText(text);
+  const rejected = new Set<string>();
   const client = new EmitterClient({
     endpoint: args.endpoint,
     source: args.source,
     privateJwk: JSON.parse(fs.readFileSync(args.keyFile, 'utf8')) as JWK,
     stateDir: args.stateDir,
+    onRejected: (r) => {
+      rejected.add(r.id);
+      process.stderr.write(`rejected ${r.id}: ${r.code}: ${r.message}\n`);
+    },
   });
   const ids: string[] = [];
   for (const event of events) ids.push(await client.emit(event));
   try {
-    const result = await client.close();
-    for (const r of result.rejected) process.stderr.write(`rejected ${r.id}: ${r.code}: ${r.message}\n`);
-    const rejected = new Set(result.rejected.map((r) => r.id));
+    await client.close();
     for (const id of ids) if (!rejected.has(id)) process.stdout.write(`${id}\n`);
-    return result.rejected.length > 0 ? 1 : 0;
+    return rejected.size > 0 ? 1 : 0;
   } catch (err) {
     process.stderr.write(`not sent (${client.pending} events kept in ${args.stateDir} for the next run): ${(err as Error).message}\n`);
     return 2;

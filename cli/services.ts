@@ -65,7 +65,7 @@ export async function startIngest(ctx: Context): Promise<Running> {
   const { config } = ctx;
   let sink: IngestSink;
   if (config.kafka) {
-    const kafka = createKafka(config.kafka, 'ingest');
+    const kafka = createKafka(config.kafka, 'ingest', config.logLevel);
     await ensureTopics(kafka, config.kafka);
     sink = await createKafkaSink(kafka, config.kafka);
   } else {
@@ -85,7 +85,7 @@ export async function startIngest(ctx: Context): Promise<Running> {
 export async function startProcessor(ctx: Context): Promise<Running> {
   const { config } = ctx;
   if (!config.kafka) throw new ActorlogError('CONFIG_INVALID', 'the processor reads Kafka: set KAFKA_BROKERS');
-  const kafka = createKafka(config.kafka, 'processor');
+  const kafka = createKafka(config.kafka, 'processor', config.logLevel);
   await ensureTopics(kafka, config.kafka);
   const consumer = await startConsumer({
     ...ctx,

@@ -10,10 +10,12 @@ import { structuralOutcome, type IngestItem, type IngestSink, type ItemOutcome }
 
 export async function createKafkaSink(kafka: Kafka, cfg: KafkaConfig): Promise<IngestSink> {
   const producer: Producer = kafka.producer({
-    idempotent: true,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-    // Fail a request in seconds rather than hold the caller: the SDK retries.
+    // One request in flight keeps each emitter's order through retries.
+    maxInFlightRequests: 1,
+    // Fail a request in seconds rather than hold the caller: the SDK retries,
+    // and a duplicate from a retried send collapses in storage.
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 3_000 },
   });
   await producer.connect();

@@ -1,14 +1,27 @@
 // The Kafka client, its topics, and the headers actorlog puts on records.
-import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type ITopicConfig, type logCreator } from 'kafkajs';
 import type { Config } from './config.js';
+import { createLogger, type LogLevel } from './logger.js';
 
 export type KafkaConfig = NonNullable<Config['kafka']>;
 
-export function createKafka(cfg: KafkaConfig, role: string): Kafka {
+// kafkajs logs through actorlog's logger, so every line has one shape.
+function kafkaLogs(level: LogLevel): logCreator {
+  const logger = createLogger('kafkajs', level);
+  return () => ({ level: lvl, log }) => {
+    const { message, ...fields } = log;
+    if (lvl === logLevel.ERROR || lvl === logLevel.NOTHING) logger.error(message, fields);
+    else if (lvl === logLevel.WARN) logger.warn(message, fields);
+    else logger.debug(message, fields);
+  };
+}
+
+export function createKafka(cfg: KafkaConfig, role: string, level: LogLevel = 'warn'): Kafka {
   return new Kafka({
     clientId: `${cfg.clientId}-${role}`,
     brokers: cfg.brokers,
     logLevel: logLevel.WARN,
+    logCreator: kafkaLogs(level),
     retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5_000 },
   });
 }

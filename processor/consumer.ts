@@ -3,7 +3,7 @@
 // records to the dead-letter topic, and only then commits the offsets. A crash
 // anywhere before the commit means the batch is delivered again; the events
 // table collapses the duplicates (ReplacingMergeTree, read with FINAL).
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../lib/kafka.js';
 import { DLQ_REASON_HEADER, REJECTION_DETAIL_HEADER, REJECTION_HEADER } from '../lib/kafka.js';
 import { QUARANTINE_REASONS, type QuarantineReason } from '../lib/errors.js';
@@ -55,7 +55,11 @@ export function toRawRecord(topic: string, partition: number, message: KafkaMess
 export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer> {
   const { kafka, kafkaConfig, storage, tables, metrics, logger } = deps;
   const consumer: Consumer = kafka.consumer({ groupId: kafkaConfig.groupId, allowAutoTopicCreation: false });
-  const producer: Producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await Promise.all([consumer.connect(), producer.connect()]);
   await consumer.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
 

@@ -66,6 +66,8 @@ export class EmitterClient {
   private timer?: NodeJS.Timeout;
   private backoffMs = 0;
   private closed = false;
+  // Totals over the client's life, whichever flush sent them.
+  readonly totals = { sent: 0, rejected: 0 };
 
   constructor(options: EmitterOptions) {
     this.opts = {
@@ -156,6 +158,8 @@ export class EmitterClient {
         this.opts.onRejected?.(rejection);
       }
       result.sent += answer.accepted?.length ?? 0;
+      this.totals.sent += answer.accepted?.length ?? 0;
+      this.totals.rejected += answer.rejected?.length ?? 0;
       this.state.settle(batch.length);
     }
     result.pending = this.state.size;

@@ -1,0 +1,81 @@
+// Shared test material: temp folders, registered emitter keys, valid events.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateAndRegister, type GeneratedKey, type SigningAlg } from '../../keys/generate.js';
+import { importSigningKey, signEvent, type SigningKey } from '../../sdk/sign.js';
+import { uuidv7 } from '../../sdk/uuidv7.js';
+import type { ActorlogEvent, EventInput } from '../../schemas/event.js';
+
+export function tempDir(prefix = 'actorlog-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestEmitter {
+  source: string;
+  key: GeneratedKey;
+  signer: SigningKey;
+  sign(event: ActorlogEvent): Promise<string>;
+}
+
+export async function registeredEmitter(registryFile: string, source: string, alg: SigningAlg = 'EdDSA'): Promise<TestEmitter> {
+  const key = await generateAndRegister(registryFile, source, alg);
+  const signer = await importSigningKey(key.privateJwk);
+  return { source, key, signer, sign: (event) => signEvent(event, signer) };
+}
+
+// A complete mcp.tool.call: Alice's research agent, through an exchanged
+// token with a nested actor chain, searching the CRM.
+export function toolCall(overrides: Partial<EventInput> = {}): EventInput {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    type: 'mcp.tool.call',
+    tenant: 'acme',
+    human: { sub: 'u-alice', iss: 'https://login.acme.example', email: 'alice@acme.example' },
+    agent: { id: 'agent:research', runtime: { kind: 'spiffe', id: 'spiffe://acme.example/research' } },
+    delegation: { mode: 'obo_exchange', grant_id: 'grant-1', consent_id: 'consent-1', scopes: ['crm.read'] },
+    token: {
+      iss: 'https://login.acme.example',
+      sub: 'u-alice',
+      aud: ['https://crm.mcp.acme.example'],
+      scope: ['crm.read'],
+      exp: now + 600,
+      iat: now - 60,
+      jti: 'jti-1',
+      act: { sub: 'agent:summarizer', act: { sub: 'agent:research' } },
+    },
+    target: {
+      server: { id: 'mcp:crm', audience: 'https://crm.mcp.acme.example' },
+      tool: { name: 'crm.search', intent: 'search', sensitivity: 'internal' },
+    },
+    decision: { outcome: 'allow', policy: { id: 'tools', version: '3' }, decided_by: 'gateway' },
+    context: { session_id: 'sess-1', trace_id: 'trace-1' },
+    ...overrides,
+  };
+}
+
+let seq = 0;
+// A full envelope as the SDK would build it, for tests that sign by hand.
+export function fullEvent(source: string, overrides: Partial<EventInput> = {}): ActorlogEvent {
+  return {
+    specversion: '1.0',
+    id: uuidv7(),
+    source,
+    time: new Date().toISOString(),
+    seq: ++seq,
+    ...toolCall(overrides),
+  } as ActorlogEvent;
+}
+
+// Changes one character of the payload segment, keeping it valid base64url JSON
+// where possible: the signature no longer matches.
+export function tamper(jws: string): string {
+  const [header, payload, signature] = jws.split('.') as [string, string, string];
+  const json = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as ActorlogEvent;
+  const forged = { ...json, human: { sub: 'u-mallory', iss: 'https://login.acme.example' } };
+  return `${header}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${signature}`;
+}
+
+export function b64url(value: unknown): string {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+}

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { CompactSign } from 'jose';
+import { KeyResolver } from '../../processor/key-resolver.js';
+import { runPipeline, type RawRecord } from '../../processor/pipeline.js';
+import { readRegistry, writeRegistry } from '../../keys/registry.js';
+import { fullEvent, registeredEmitter, tamper, tempDir } from '../helpers/fixtures.js';
+
+const record = (jws: string, extra: Partial<RawRecord> = {}): RawRecord => ({ value: Buffer.from(jws), receivedAt: Date.now(), ...extra });
+
+async function setup() {
+  const registry = path.join(tempDir(), 'emitters.json');
+  const gateway = await registeredEmitter(registry, 'gw:prod-1');
+  const keys = new KeyResolver(registry);
+  const run = (records: RawRecord[]) => runPipeline(records, { keys, eventMaxBytes: 65536 });
+  return { registry, gateway, keys, run };
+}
+
+test('a signed, valid event becomes one attributed row', async () => {
+  const { gateway, run } = await setup();
+  const event = fullEvent(gateway.source);
+  const jws = await gateway.sign(event);
+  const result = await run([record(jws)]);
+  assert.equal(result.quarantined.length, 0);
+  const [row] = result.rows;
+  assert.ok(row);
+  assert.equal(row.id, event.id);
+  assert.equal(row.human_sub, 'u-alice');
+  assert.equal(row.agent_id, 'agent:research');
+  assert.deepEqual(row.actor_chain, ['agent:summarizer', 'agent:research']);
+  assert.equal(row.server_id, 'mcp:crm');
+  assert.equal(row.tool_name, 'crm.search');
+  assert.equal(row.kid, gateway.key.kid);
+  assert.equal(row.raw_jws, jws);
+  assert.deepEqual(row.flags, []);
+});
+
+test('ES256 keys verify too', async () => {
+  const { registry, run } = await setup();
+  const server = await registeredEmitter(registry, 'mcp:files', 'ES256');
+  const result = await run([record(await server.sign(fullEvent(server.source)))]);
+  assert.equal(result.rows.length, 1);
+});
+
+test('a tampered payload is quarantined as signature_invalid with its raw bytes', async () => {
+  const { gateway, run } = await setup();
+  const forged = tamper(await gateway.sign(fullEvent(gateway.source)));
+  const result = await run([record(forged, { kafka: { topic: 't', partition: 2, offset: '41' } })]);
+  assert.equal(result.rows.length, 0);
+  const [q] = result.quarantined;
+  assert.ok(q);
+  assert.equal(q.reason, 'signature_invalid');
+  assert.equal(q.stage, 'processor');
+  assert.equal(Buffer.from(q.raw_base64, 'base64').toString(), forged);
+  assert.equal(q.claimed_source, 'gw:prod-1');
+  assert.equal(q.quarantine_id, 't/2/41');
+  assert.equal(q.kafka_offset, 41);
+});
+
+test('an event signed by one emitter but claiming another source does not verify', async () => {
+  const { registry, gateway, run } = await setup();
+  await registeredEmitter(registry, 'gw:other');
+  // Signed with gw:prod-1's key, but says it comes from gw:other: gw:other has no key with that kid.
+  const result = await run([record(await gateway.sign(fullEvent('gw:other')))]);
+  assert.equal(result.quarantined[0]?.reason, 'unknown_emitter_key');
+});
+
+test('a key registered for EdDSA is not accepted under another alg', async () => {
+  const { gateway, run } = await setup();
+  const event = fullEvent(gateway.source);
+  const otherKey = (await registeredEmitter(path.join(tempDir(), 'x.json'), 'x', 'ES256')).signer.key;
+  const jws = await new CompactSign(Buffer.from(JSON.stringify(event)))
+    .setProtectedHeader({ alg: 'ES256', kid: gateway.key.kid, typ: 'actorlog-event+jws' })
+    .sign(otherKey);
+  assert.equal((await run([record(jws)])).quarantined[0]?.reason, 'alg_not_allowed');
+});
+
+test('a signed event that is not a valid v1 event is schema_invalid, naming the field', async () => {
+  const { gateway, run } = await setup();
+  const event = { ...fullEvent(gateway.source), time: 'yesterday' };
+  const result = await run([record(await gateway.sign(event))]);
+  assert.equal(result.quarantined[0]?.reason, 'schema_invalid');
+  assert.match(result.quarantined[0]?.detail ?? '', /time/);
+});
+
+test('a revoked key verifies nothing', async () => {
+  const { registry, gateway, run } = await setup();
+  const jws = await gateway.sign(fullEvent(gateway.source));
+  const reg = readRegistry(registry);
+  reg.emitters[gateway.source]!.keys[0]!.state = 'revoked';
+  writeRegistry(registry, reg);
+  assert.equal((await run([record(jws)])).quarantined[0]?.reason, 'unknown_emitter_key');
+});
+
+test('a key registered after start is picked up without a restart', async () => {
+  const { registry, run, keys } = await setup();
+  keys.refresh();
+  const late = await registeredEmitter(registry, 'mcp:late');
+  const result = await run([record(await late.sign(fullEvent(late.source)))]);
+  assert.equal(result.rows.length, 1);
+});
+
+test('a record ingest refused is quarantined with ingest reason, and good records in the batch are kept', async () => {
+  const { gateway, run } = await setup();
+  const good = await gateway.sign(fullEvent(gateway.source));
+  const result = await run([
+    record('garbage', { rejection: { reason: 'jws_malformed', detail: 'nope' } }),
+    record(good),
+    record('%%%'),
+  ]);
+  assert.equal(result.rows.length, 1);
+  assert.deepEqual(
+    result.quarantined.map((q) => [q.stage, q.reason]),
+    [
+      ['ingest', 'jws_malformed'],
+      ['processor', 'jws_malformed'],
+    ],
+  );
+  assert.deepEqual(
+    result.outcomes.map((o) => o.ok),
+    [false, true, false],
+  );
+});
