@@ -1,0 +1,96 @@
+// The CLI as a user runs it: `keys generate`, then `start` on the same
+// DATA_DIR, then `emit` and `demo`, answered by the query API. Real processes,
+// embedded storage.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { tempDir, toolCall } from '../helpers/fixtures.js';
+import { api } from '../helpers/services.js';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/actorlog.js');
+
+describe('actorlog CLI', { timeout: 120_000 }, () => {
+  const dataDir = tempDir();
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, INGEST_PORT: '0', QUERY_PORT: '0', LOG_LEVEL: 'warn', KAFKA_BROKERS: '' };
+  delete env.ACTORLOG_ANALYST_TOKEN;
+  const run = (args: string[], input?: string) => spawnSync(process.execPath, [bin, ...args], { env, input, encoding: 'utf8' });
+  let server: ChildProcess;
+  let ingest = '';
+  let query = '';
+  let token = '';
+
+  before(async () => {
+    const generated = run(['keys', 'generate', '--emitter', 'gw:cli']);
+    assert.equal(generated.status, 0, generated.stderr);
+    fs.writeFileSync(path.join(dataDir, 'gw.jwk'), generated.stdout, { mode: 0o600 });
+
+    server = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    server.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    while (!/bus /.test(out)) {
+      if (server.exitCode !== null) throw new Error(`start exited: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    ingest = /actorlog ingest\s+(\S+)\/v1\/events/.exec(out)![1]!;
+    query = /actorlog query API\s+(\S+)\/v1\/events/.exec(out)![1]!;
+    assert.match(out, /analyst token in\s+\S+analyst-token/);
+    token = fs.readFileSync(path.join(dataDir, 'analyst-token'), 'utf8').trim();
+    assert.ok(!out.includes(token), 'the token itself is never printed');
+  });
+
+  after(async () => {
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+  });
+
+  test('keys generate prints a private JWK and registers only the public half', () => {
+    const jwk = JSON.parse(fs.readFileSync(path.join(dataDir, 'gw.jwk'), 'utf8'));
+    assert.equal(jwk.alg, 'EdDSA');
+    assert.ok(jwk.d && jwk.kid);
+    const registry = JSON.parse(fs.readFileSync(path.join(dataDir, 'keys', 'emitters.json'), 'utf8'));
+    const [key] = registry.emitters['gw:cli'].keys;
+    assert.equal(key.kid, jwk.kid);
+    assert.equal(key.public_jwk.d, undefined);
+  });
+
+  test('emit signs events from stdin and they are queryable', async () => {
+    const events = [toolCall({ context: { session_id: 'cli-1' } }), toolCall({ context: { session_id: 'cli-1' }, human: null })];
+    const emitted = run(['emit', '--emitter', 'gw:cli', '--key', path.join(dataDir, 'gw.jwk'), '--endpoint', ingest, '-'], events.map((e) => JSON.stringify(e)).join('\n'));
+    assert.equal(emitted.status, 0, emitted.stderr);
+    const ids = emitted.stdout.trim().split('\n');
+    assert.equal(ids.length, 2);
+
+    const { body } = await api(query, '/v1/events?session=cli-1', token);
+    assert.deepEqual(new Set(body.events.map((e: any) => e.id)), new Set(ids));
+    const lost = body.events.find((e: any) => e.human_sub === '');
+    assert.deepEqual(lost.flags, ['identity_context_loss']);
+  });
+
+  test('emit exits non-zero and names the event when ingest refuses it', () => {
+    const wrongKey = run(['keys', 'generate', '--emitter', 'gw:other']).stdout;
+    fs.writeFileSync(path.join(dataDir, 'other.jwk'), wrongKey);
+    // Signed with gw:other's key but claiming to be gw:cli: the processor refuses it.
+    const emitted = run(['emit', '--emitter', 'gw:cli', '--key', path.join(dataDir, 'other.jwk'), '--endpoint', ingest, '--state-dir', tempDir(), '-'], JSON.stringify(toolCall()));
+    assert.equal(emitted.status, 1);
+    assert.match(emitted.stderr, /unknown_emitter_key/);
+  });
+
+  test('demo sends traffic a new user can query: denials, an impersonation, delegated chains', async () => {
+    const demo = run(['demo', '--endpoint', ingest]);
+    assert.equal(demo.status, 0, demo.stderr);
+    assert.match(demo.stdout, /demo: \d+ events accepted, 0 refused/);
+
+    const denied = await api(query, '/v1/events?outcome=deny', token);
+    assert.ok(denied.body.events.length >= 2);
+    const impersonation = await api(query, '/v1/events?flag=impersonation', token);
+    assert.deepEqual(impersonation.body.events.map((e: any) => [e.human_sub, e.agent_id]), [['u-carol', 'agent:support-bot']]);
+    const chained = await api(query, '/v1/events?actor=agent:summarizer', token);
+    assert.ok(chained.body.events.some((e: any) => e.human_sub === 'u-alice' && e.actor_chain.join('>') === 'agent:summarizer>agent:research-assistant'));
+    const passthrough = await api(query, '/v1/events?flag=token_passthrough', token);
+    assert.equal(passthrough.body.events.length, 1);
+  });
+});
