@@ -35,7 +35,7 @@ export interface Context {
 
 export async function openContext(config: Config, name: string): Promise<Context> {
   const logger = createLogger(name, config.logLevel);
-  const storage = createStorage(config.clickhouse);
+  const storage = await createStorage(config.clickhouse);
   const tables = tablesOf(config.clickhouse.database);
   const applied = await migrate(storage, tables);
   if (applied.length > 0) logger.info('storage migrated', { applied });

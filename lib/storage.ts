@@ -3,16 +3,18 @@
 // in-process under DATA_DIR otherwise. Only the connection differs.
 import fs from 'node:fs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 import type { Config } from './config.js';
 
 export type Storage = ClickHouseClient;
 type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
-export function createStorage(cfg: Config['clickhouse']): Storage {
+export async function createStorage(cfg: Config['clickhouse']): Promise<Storage> {
   if (cfg.url) {
     return createClient({ url: cfg.url, username: cfg.username, password: cfg.password });
   }
+  // Loaded only in embedded mode, so a deployment against a ClickHouse server
+  // can install without the engine's native library.
+  const { createChdbConnection } = await import('chdb/connection');
   fs.mkdirSync(cfg.embeddedPath, { recursive: true });
   // chdb types its connection against @clickhouse/client-common, which the
   // client now bundles as its own copy; the shapes are the same at run time.
