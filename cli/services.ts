@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
-import { createKafka, ensureTopics } from '../lib/kafka.js';
+import { createKafka, ensureTopics, FAST_FAIL_RETRY } from '../lib/kafka.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
 import { createStorage, tablesOf, type Storage, type Tables } from '../lib/storage.js';
@@ -65,7 +65,7 @@ export async function startIngest(ctx: Context): Promise<Running> {
   const { config } = ctx;
   let sink: IngestSink;
   if (config.kafka) {
-    const kafka = createKafka(config.kafka, 'ingest', config.logLevel);
+    const kafka = createKafka(config.kafka, 'ingest', config.logLevel, FAST_FAIL_RETRY);
     await ensureTopics(kafka, config.kafka);
     sink = await createKafkaSink(kafka, config.kafka);
   } else {

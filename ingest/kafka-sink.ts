@@ -5,7 +5,7 @@
 // they were refused.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { ActorlogError } from '../lib/errors.js';
-import { REJECTION_DETAIL_HEADER, REJECTION_HEADER, type KafkaConfig } from '../lib/kafka.js';
+import { FAST_FAIL_RETRY, REJECTION_DETAIL_HEADER, REJECTION_HEADER, type KafkaConfig } from '../lib/kafka.js';
 import { structuralOutcome, type IngestItem, type IngestSink, type ItemOutcome } from './sink.js';
 
 export async function createKafkaSink(kafka: Kafka, cfg: KafkaConfig): Promise<IngestSink> {
@@ -16,7 +16,7 @@ export async function createKafkaSink(kafka: Kafka, cfg: KafkaConfig): Promise<I
     maxInFlightRequests: 1,
     // Fail a request in seconds rather than hold the caller: the SDK retries,
     // and a duplicate from a retried send collapses in storage.
-    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 3_000 },
+    retry: FAST_FAIL_RETRY,
   });
   await producer.connect();
   let connected = true;

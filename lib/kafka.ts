@@ -1,9 +1,12 @@
 // The Kafka client, its topics, and the headers actorlog puts on records.
-import { Kafka, logLevel, type ITopicConfig, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type ITopicConfig, type logCreator, type RetryOptions } from 'kafkajs';
 import type { Config } from './config.js';
 import { createLogger, type LogLevel } from './logger.js';
 
 export type KafkaConfig = NonNullable<Config['kafka']>;
+
+const DEFAULT_RETRY: RetryOptions = { initialRetryTime: 200, retries: 5, maxRetryTime: 5_000 };
+export const FAST_FAIL_RETRY: RetryOptions = { initialRetryTime: 100, retries: 2, maxRetryTime: 1_000 };
 
 // kafkajs logs through actorlog's logger, so every line has one shape.
 function kafkaLogs(level: LogLevel): logCreator {
@@ -16,13 +19,15 @@ function kafkaLogs(level: LogLevel): logCreator {
   };
 }
 
-export function createKafka(cfg: KafkaConfig, role: string, level: LogLevel = 'warn'): Kafka {
+// `retry` bounds how long a call may keep trying: the processor can wait out a
+// broker restart, ingest must answer its caller quickly (the SDK retries).
+export function createKafka(cfg: KafkaConfig, role: string, level: LogLevel = 'warn', retry: RetryOptions = DEFAULT_RETRY): Kafka {
   return new Kafka({
     clientId: `${cfg.clientId}-${role}`,
     brokers: cfg.brokers,
     logLevel: logLevel.WARN,
     logCreator: kafkaLogs(level),
-    retry: { initialRetryTime: 200, retries: 5, maxRetryTime: 5_000 },
+    retry,
   });
 }
 

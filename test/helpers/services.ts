@@ -22,7 +22,7 @@ export function testConfig(options: { kafka?: boolean; dataDir?: string; env?: R
     ...options.env,
   };
   if (options.kafka) {
-    const brokers = process.env.KAFKA_BROKERS;
+    const brokers = options.env?.KAFKA_BROKERS ?? process.env.KAFKA_BROKERS;
     if (!brokers) throw new Error('KAFKA_BROKERS is not set: run the suite with `npm test`, which starts a broker');
     Object.assign(env, {
       KAFKA_BROKERS: brokers,
