@@ -1,10 +1,7 @@
 // Flags that can be decided from one verified event alone. Each definition is
 // written out in docs/flags.md; keep the two in step.
-import type { ActorlogEvent } from '../schemas/event.js';
+import { AGENT_ACTIONS, type ActorlogEvent } from '../schemas/event.js';
 import type { Flag } from '../schemas/row.js';
-
-// Types that record an agent acting; only these can lose a human's context.
-const AGENT_ACTIONS: ReadonlySet<string> = new Set(['mcp.tool.call', 'mcp.tool.result', 'authz.decision', 'downstream.response']);
 
 export function statelessFlags(event: ActorlogEvent): Flag[] {
   const flags: Flag[] = [];

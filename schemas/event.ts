@@ -164,7 +164,7 @@ const eventObjectSchema = z.strictObject({
 // Events about an agent's action must say which agent and in which session;
 // lifecycle, consent and heartbeat events may come from an identity provider
 // or the emitter itself, where there is no agent.
-const AGENT_ACTIONS: ReadonlySet<string> = new Set([
+export const AGENT_ACTIONS: ReadonlySet<string> = new Set([
   'mcp.tool.call',
   'mcp.tool.result',
   'authz.decision',

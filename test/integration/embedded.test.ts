@@ -65,6 +65,13 @@ describe('embedded mode', () => {
       assert.deepEqual(body.events.map((e: any) => e.id), [expected], filter);
     }
 
+    // A time window: both events are inside the last minute, none before it.
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const recent = await api(query, `/v1/events?from=${since}&to=${new Date(Date.now() + 60_000).toISOString()}&tenant=acme`);
+    assert.ok([alice, bob].every((id) => recent.body.events.some((e: any) => e.id === id)));
+    const old = await api(query, `/v1/events?to=${since}`);
+    assert.deepEqual(old.body.events, []);
+
     const one = await api(query, `/v1/events/${alice}`);
     assert.equal(one.status, 200);
     assert.equal(one.body.event.human_sub, 'u-alice');
