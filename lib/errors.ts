@@ -51,6 +51,8 @@ export const QUARANTINE_REASONS = {
   not_utf8: 'the event bytes are not valid UTF-8',
   jws_malformed: 'not a JWS in compact serialization (three base64url parts)',
   jws_header_invalid: 'the protected header is not a JSON object',
+  json_duplicate_key: 'the header or payload JSON has a key twice, so it could be read two ways',
+  json_too_deep: 'the payload JSON nests deeper than any valid event',
   alg_not_allowed: 'the header alg is not in the allowlist (EdDSA, ES256)',
   typ_invalid: 'the header typ is not actorlog-event+jws',
   kid_missing: 'the header has no kid',

@@ -5,6 +5,11 @@
 import { Buffer } from 'node:buffer';
 import { ALLOWED_ALGS, JWS_TYP } from './event.js';
 import type { QuarantineReason } from '../lib/errors.js';
+import { parseStrictJson } from '../lib/strict-json.js';
+
+// Deep enough for any valid event (act chains are bounded at 16); far below
+// what could hurt the parser.
+const MAX_JSON_DEPTH = 40;
 
 export interface ProtectedHeader {
   alg: (typeof ALLOWED_ALGS)[number];
@@ -30,13 +35,28 @@ const FORBIDDEN_HEADER_PARAMS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
+type Decoded = { ok: true; value: Record<string, unknown> } | { ok: false; reason: QuarantineReason; detail: string };
+
+// A base64url segment -> a JSON object, strictly: valid UTF-8, no duplicate
+// keys, bounded nesting. `notObject` names the reason for anything else.
+function decodeJsonObject(segment: string, notObject: QuarantineReason): Decoded {
+  let text: string;
   try {
-    const value: unknown = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    text = utf8.decode(Buffer.from(segment, 'base64url'));
   } catch {
-    return undefined;
+    return { ok: false, reason: 'not_utf8', detail: 'a decoded segment is not valid UTF-8' };
   }
+  const parsed = parseStrictJson(text, MAX_JSON_DEPTH);
+  if (!parsed.ok) {
+    if (parsed.fault === 'duplicate_key') return { ok: false, reason: 'json_duplicate_key', detail: parsed.detail };
+    if (parsed.fault === 'too_deep') return { ok: false, reason: 'json_too_deep', detail: parsed.detail };
+    return { ok: false, reason: notObject, detail: `not JSON: ${parsed.detail}` };
+  }
+  const value = parsed.value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: notObject, detail: 'not a JSON object' };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
 }
 
 const stringOrUndefined = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v.slice(0, 256) : undefined);
@@ -55,17 +75,19 @@ export function inspectEnvelope(raw: Uint8Array, maxBytes: number): Inspection {
   if (!COMPACT_JWS.test(text)) return fail('jws_malformed', 'expected three non-empty base64url parts separated by dots');
   const [headerPart, payloadPart] = text.split('.') as [string, string, string];
 
-  const header = decodeJsonObject(headerPart);
-  if (!header) return fail('jws_header_invalid', 'the protected header does not decode to a JSON object');
+  const decodedHeader = decodeJsonObject(headerPart, 'jws_header_invalid');
+  if (!decodedHeader.ok) return fail(decodedHeader.reason, `header: ${decodedHeader.detail}`);
+  const header = decodedHeader.value;
   if (typeof header.kid === 'string') claimed.kid = header.kid.slice(0, 256);
 
   // Read the payload's claims early so that even a refused envelope is filed
   // under the emitter, event and tenant it claims to come from.
-  const payload = decodeJsonObject(payloadPart);
-  if (payload) {
-    claimed.source = stringOrUndefined(payload.source);
-    claimed.id = stringOrUndefined(payload.id);
-    claimed.tenant = stringOrUndefined(payload.tenant);
+  const decodedPayload = decodeJsonObject(payloadPart, 'payload_not_json');
+  if (decodedPayload.ok) {
+    const { source, id, tenant } = decodedPayload.value;
+    claimed.source = stringOrUndefined(source);
+    claimed.id = stringOrUndefined(id);
+    claimed.tenant = stringOrUndefined(tenant);
   }
 
   const forbidden = FORBIDDEN_HEADER_PARAMS.filter((p) => p in header);
@@ -75,14 +97,14 @@ export function inspectEnvelope(raw: Uint8Array, maxBytes: number): Inspection {
   }
   if (header.typ !== JWS_TYP) return fail('typ_invalid', `typ must be ${JWS_TYP}`);
   if (typeof header.kid !== 'string' || header.kid === '') return fail('kid_missing', 'the header names no kid');
-  if (!payload) return fail('payload_not_json', 'the payload does not decode to a JSON object');
+  if (!decodedPayload.ok) return fail(decodedPayload.reason, `payload: ${decodedPayload.detail}`);
   if (!claimed.source) return fail('source_missing', 'the payload has no source');
 
   return {
     ok: true,
     compact: text,
     header: header as ProtectedHeader,
-    payload,
+    payload: decodedPayload.value,
     claimed: { ...claimed, source: claimed.source },
   };
 }

@@ -38,6 +38,10 @@ test('each structural fault has its own reason', () => {
     ['no kid', envelope({ alg: 'EdDSA', typ: 'actorlog-event+jws' }, payload), 'kid_missing'],
     ['payload not JSON', Buffer.from(`${b64url(header)}.${b64url('hello')}.c2ln`), 'payload_not_json'],
     ['payload without source', envelope(header, { id: 'e1' }), 'source_missing'],
+    ['duplicate key in payload', Buffer.from(`${b64url(header)}.${b64url('{"source":"gw:1","source":"gw:2"}')}.c2ln`), 'json_duplicate_key'],
+    ['duplicate key in header', Buffer.from(`${b64url('{"alg":"EdDSA","alg":"none","kid":"k","typ":"actorlog-event+jws"}')}.${b64url(payload)}.c2ln`), 'json_duplicate_key'],
+    ['deeply nested payload', Buffer.from(`${b64url(header)}.${b64url(`{"source":"gw:1","x":${'['.repeat(500)}${']'.repeat(500)}}`)}.c2ln`), 'json_too_deep'],
+    ['payload not UTF-8', Buffer.from(`${b64url(header)}.${Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')}.c2ln`), 'not_utf8'],
   ];
   for (const [name, raw, reason] of cases) {
     assert.equal(reasonOf(raw, name === 'oversized' ? 200 : 65536), reason, name);
