@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
-import { generateAndRegister, type SigningAlg } from '../keys/generate.js';
+import { keysCommand } from './keys.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
 import { emitCommand } from './emit.js';
 import { runDemo } from './demo.js';
@@ -16,6 +16,11 @@ const USAGE = `actorlog <command> [options]
                              run one part alone against Kafka and ClickHouse
   keys generate --emitter ID [--alg EdDSA|ES256]
                              print a new private JWK and register its public key
+  keys rotate --emitter ID [--alg EdDSA|ES256]
+                             new active key; the active ones retire (old events stay valid)
+  keys revoke --emitter ID --kid KID [--at RFC3339]
+                             refuse the key for events dated or received from then on
+  keys list [--emitter ID]   every registered key with its state and times
   emit --emitter ID --key FILE [--endpoint URL] [--state-dir DIR] [FILE|-]
                              sign JSON events (array, object or NDJSON) and send them
   demo [--endpoint URL]      send realistic demo traffic to a running instance
@@ -66,15 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'query-api':
       await serve(config, 'query-api', startQueryApi);
       return -1;
-    case 'keys': {
-      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { emitter: { type: 'string' }, alg: { type: 'string', default: 'EdDSA' } } });
-      if (positionals[0] !== 'generate' || !values.emitter) throw new ActorlogError('BAD_REQUEST', 'usage: actorlog keys generate --emitter ID');
-      if (values.alg !== 'EdDSA' && values.alg !== 'ES256') throw new ActorlogError('BAD_REQUEST', '--alg is EdDSA or ES256');
-      const key = await generateAndRegister(config.keysFile, values.emitter, values.alg as SigningAlg);
-      process.stdout.write(`${JSON.stringify(key.privateJwk)}\n`);
-      process.stderr.write(`registered key ${key.kid} for ${values.emitter} in ${config.keysFile}; keep the private JWK secret\n`);
-      return 0;
-    }
+    case 'keys':
+      return keysCommand(config, rest);
     case 'emit': {
       const { positionals, values } = parseArgs({
         args: rest,

@@ -13,11 +13,21 @@ const publicJwkSchema = z
   .catchall(z.unknown())
   .refine((jwk) => !('d' in jwk), 'a registry holds public keys only');
 
+const instant = z.iso.datetime({ offset: true });
+
+// Key states: `active` signs new events; `retired` (after a rotation) still
+// verifies events dated before `retired_at`, so old events stay verifiable;
+// `revoked` (compromised) verifies only events both dated and received before
+// `revoked_at`. `not_before`/`not_after` bound any key's validity.
 export const registeredKeySchema = z.object({
   kid: z.string().min(1),
   alg: z.enum(ALLOWED_ALGS),
   state: z.enum(['active', 'retired', 'revoked']).default('active'),
-  created_at: z.string(),
+  created_at: instant,
+  not_before: instant.optional(),
+  not_after: instant.optional(),
+  retired_at: instant.optional(),
+  revoked_at: instant.optional(),
   public_jwk: publicJwkSchema,
 });
 
@@ -59,10 +69,16 @@ export function writeRegistry(file: string, registry: Registry): void {
   fs.renameSync(temp, file);
 }
 
-export function registerKey(file: string, emitter: string, key: RegisteredKey): void {
+// Read-modify-write of one emitter's keys. The CLI is the only writer; the
+// rename keeps readers safe.
+export function updateEmitterKeys(file: string, emitter: string, change: (keys: RegisteredKey[]) => RegisteredKey[]): RegisteredKey[] {
   const registry = readRegistry(file);
   const entry = (registry.emitters[emitter] ??= { keys: [] });
-  entry.keys = entry.keys.filter((k) => k.kid !== key.kid);
-  entry.keys.push(key);
+  entry.keys = change(entry.keys);
   writeRegistry(file, registry);
+  return entry.keys;
+}
+
+export function registerKey(file: string, emitter: string, key: RegisteredKey): void {
+  updateEmitterKeys(file, emitter, (keys) => [...keys.filter((k) => k.kid !== key.kid), key]);
 }

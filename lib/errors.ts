@@ -61,6 +61,9 @@ export const QUARANTINE_REASONS = {
   source_missing: 'the payload has no source to look the key up by',
   unknown_emitter_key: 'no registered key of the payload source has this kid',
   signature_invalid: 'the signature does not verify against the registered key',
+  key_revoked: 'the key was revoked before the event was dated or received',
+  key_retired: 'the key was retired (rotated out) before the event was dated',
+  key_not_valid: 'the event is dated outside the key validity (not_before, not_after)',
   schema_invalid: 'the verified payload is not a valid v1 event',
 } as const;
 

@@ -10,7 +10,14 @@ export interface ResolvedKey {
   key: CryptoKey | Uint8Array;
   alg: RegisteredKey['alg'];
   state: RegisteredKey['state'];
+  // Epoch milliseconds; undefined when the registry does not set them.
+  notBefore?: number;
+  notAfter?: number;
+  retiredAt?: number;
+  revokedAt?: number;
 }
+
+const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 
 export class KeyResolver {
   private registry: Registry = { version: 1, emitters: {} };
@@ -44,6 +51,10 @@ export class KeyResolver {
       key,
       alg: registered.alg,
       state: registered.state,
+      notBefore: ms(registered.not_before),
+      notAfter: ms(registered.not_after),
+      retiredAt: ms(registered.retired_at),
+      revokedAt: ms(registered.revoked_at),
     }));
     this.imported.set(cacheKey, resolved);
     return resolved;

@@ -63,7 +63,7 @@ async function processRecord(record: RawRecord, deps: PipelineDeps): Promise<Rec
 
   if (record.rejection) return refuse('ingest', record.rejection.reason, record.rejection.detail);
   if (!inspection.ok) return refuse('processor', inspection.reason, inspection.detail);
-  const verified = await verifyEnvelope(inspection, deps.keys);
+  const verified = await verifyEnvelope(inspection, deps.keys, record.receivedAt);
   if (!verified.ok) return refuse('processor', verified.reason, verified.detail);
   const row = normalise(verified.event, { kid: verified.kid, rawJws: inspection.compact, ingestedAt: record.receivedAt });
   return { ok: true, id: row.id, row };

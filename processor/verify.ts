@@ -4,22 +4,38 @@ import { compactVerify, errors as joseErrors } from 'jose';
 import { eventSchema, type ActorlogEvent } from '../schemas/event.js';
 import type { Inspection } from '../schemas/envelope.js';
 import type { QuarantineReason } from '../lib/errors.js';
-import type { KeyResolver } from './key-resolver.js';
+import type { KeyResolver, ResolvedKey } from './key-resolver.js';
 
 export type Verification =
   | { ok: true; event: ActorlogEvent; kid: string }
   | { ok: false; reason: QuarantineReason; detail: string };
 
-export async function verifyEnvelope(inspection: Extract<Inspection, { ok: true }>, keys: KeyResolver): Promise<Verification> {
+// Whether the key may vouch for an event dated `time` that ingest received at
+// `receivedAt` (both epoch ms). Returns the refusal, or undefined.
+function keyValidity(key: ResolvedKey, kid: string, time: number, receivedAt: number): Extract<Verification, { ok: false }> | undefined {
+  if (key.state === 'revoked') {
+    const at = key.revokedAt ?? Number.NEGATIVE_INFINITY;
+    // A stolen key can backdate `time`, but not the moment ingest received the event.
+    if (time >= at || receivedAt >= at) {
+      return { ok: false, reason: 'key_revoked', detail: `key ${kid} was revoked${key.revokedAt ? ` at ${new Date(at).toISOString()}` : ''}` };
+    }
+  }
+  if (key.state === 'retired' && key.retiredAt !== undefined && time >= key.retiredAt) {
+    return { ok: false, reason: 'key_retired', detail: `key ${kid} was retired at ${new Date(key.retiredAt).toISOString()}` };
+  }
+  if ((key.notBefore !== undefined && time < key.notBefore) || (key.notAfter !== undefined && time >= key.notAfter)) {
+    return { ok: false, reason: 'key_not_valid', detail: `event time is outside key ${kid}'s validity` };
+  }
+  return undefined;
+}
+
+export async function verifyEnvelope(inspection: Extract<Inspection, { ok: true }>, keys: KeyResolver, receivedAt: number): Promise<Verification> {
   const { header, claimed, compact, payload } = inspection;
   const resolving = keys.resolve(claimed.source, header.kid);
   if (!resolving) {
     return { ok: false, reason: 'unknown_emitter_key', detail: `no key ${header.kid} registered for ${claimed.source}` };
   }
   const resolved = await resolving;
-  if (resolved.state === 'revoked') {
-    return { ok: false, reason: 'unknown_emitter_key', detail: `key ${header.kid} of ${claimed.source} is revoked` };
-  }
   try {
     // Only the algorithm the key was registered for: a header cannot pick another.
     await compactVerify(compact, resolved.key, { algorithms: [resolved.alg] });
@@ -38,5 +54,7 @@ export async function verifyEnvelope(inspection: Extract<Inspection, { ok: true 
       .join('; ');
     return { ok: false, reason: 'schema_invalid', detail };
   }
+  const refusal = keyValidity(resolved, header.kid, Date.parse(parsed.data.time), receivedAt);
+  if (refusal) return refusal;
   return { ok: true, event: parsed.data, kid: header.kid };
 }

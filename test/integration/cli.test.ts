@@ -70,6 +70,23 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.deepEqual(lost.flags, ['identity_context_loss']);
   });
 
+  test('keys rotate, revoke and list: events signed with a revoked key are refused', async () => {
+    const rotated = run(['keys', 'rotate', '--emitter', 'gw:rotating']);
+    assert.equal(rotated.status, 0, rotated.stderr);
+    const second = run(['keys', 'rotate', '--emitter', 'gw:rotating']);
+    const kid1 = JSON.parse(rotated.stdout).kid;
+    const kid2 = JSON.parse(second.stdout).kid;
+    assert.equal(run(['keys', 'revoke', '--emitter', 'gw:rotating', '--kid', kid2]).status, 0);
+    const listed = run(['keys', 'list', '--emitter', 'gw:rotating']).stdout.trim().split('\n').map((l) => l.split('\t'));
+    assert.deepEqual(listed.map((l) => [l[1], l[3]]), [[kid1, 'retired'], [kid2, 'revoked']]);
+    assert.ok(listed.every((l) => !l.join(' ').includes('"d"')), 'no private key material in the listing');
+
+    fs.writeFileSync(path.join(dataDir, 'revoked.jwk'), second.stdout);
+    const emitted = run(['emit', '--emitter', 'gw:rotating', '--key', path.join(dataDir, 'revoked.jwk'), '--endpoint', ingest, '--state-dir', tempDir(), '-'], JSON.stringify(toolCall()));
+    assert.equal(emitted.status, 1);
+    assert.match(emitted.stderr, /key_revoked/);
+  });
+
   test('emit exits non-zero and names the event when ingest refuses it', () => {
     const wrongKey = run(['keys', 'generate', '--emitter', 'gw:other']).stdout;
     fs.writeFileSync(path.join(dataDir, 'other.jwk'), wrongKey);

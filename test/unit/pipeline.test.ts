@@ -5,6 +5,8 @@ import { CompactSign } from 'jose';
 import { KeyResolver } from '../../processor/key-resolver.js';
 import { runPipeline, type RawRecord } from '../../processor/pipeline.js';
 import { readRegistry, writeRegistry } from '../../keys/registry.js';
+import { listKeys, revokeKey, rotateKey } from '../../keys/lifecycle.js';
+import { importSigningKey, signEvent } from '../../sdk/sign.js';
 import { fullEvent, registeredEmitter, tamper, tempDir } from '../helpers/fixtures.js';
 
 const record = (jws: string, extra: Partial<RawRecord> = {}): RawRecord => ({ value: Buffer.from(jws), receivedAt: Date.now(), ...extra });
@@ -84,13 +86,56 @@ test('a signed event that is not a valid v1 event is schema_invalid, naming the 
   assert.match(result.quarantined[0]?.detail ?? '', /time/);
 });
 
-test('a revoked key verifies nothing', async () => {
+test('a revoked key verifies nothing dated or received after the revocation, and what came before stays valid', async () => {
   const { registry, gateway, run } = await setup();
-  const jws = await gateway.sign(fullEvent(gateway.source));
+  const now = Date.now();
+  const dated = (ms: number) => fullEvent(gateway.source, { time: new Date(ms).toISOString() });
+  const before = await gateway.sign(dated(now - 60_000));
+  const after = await gateway.sign(dated(now + 1_000));
+  revokeKey(registry, gateway.source, gateway.key.kid, new Date(now));
+
+  // Received before the revocation (a Kafka backlog): still verifiable.
+  const backlog = await run([record(before, { receivedAt: now - 1_000 })]);
+  assert.equal(backlog.rows.length, 1);
+  // Backdated but received after the revocation: refused.
+  const backdated = await run([record(before, { receivedAt: now + 5_000 })]);
+  assert.equal(backdated.quarantined[0]?.reason, 'key_revoked');
+  const late = await run([record(after, { receivedAt: now - 1_000 })]);
+  assert.equal(late.quarantined[0]?.reason, 'key_revoked');
+});
+
+test('rotation: the retired key keeps verifying older events, not newer ones; the new key verifies', async () => {
+  const { registry, gateway, run } = await setup();
+  const now = Date.now();
+  const old = await gateway.sign(fullEvent(gateway.source, { time: new Date(now - 60_000).toISOString() }));
+  const newer = await gateway.sign(fullEvent(gateway.source, { time: new Date(now + 60_000).toISOString() }));
+  const next = await rotateKey(registry, gateway.source, 'EdDSA', new Date(now));
+  const signer = await importSigningKey(next.privateJwk);
+  const fresh = await signEvent(fullEvent(gateway.source, { time: new Date(now + 60_000).toISOString() }), signer);
+
+  const result = await run([record(old), record(newer), record(fresh)]);
+  assert.deepEqual(
+    result.outcomes.map((o) => (o.ok ? 'ok' : o.reason)),
+    ['ok', 'key_retired', 'ok'],
+  );
+  assert.deepEqual(
+    listKeys(registry, gateway.source).map((k) => k.state),
+    ['retired', 'active'],
+  );
+});
+
+test('not_before / not_after bound the key', async () => {
+  const { registry, gateway, run } = await setup();
   const reg = readRegistry(registry);
-  reg.emitters[gateway.source]!.keys[0]!.state = 'revoked';
+  reg.emitters[gateway.source]!.keys[0]!.not_after = new Date(Date.now() - 3_600_000).toISOString();
   writeRegistry(registry, reg);
-  assert.equal((await run([record(jws)])).quarantined[0]?.reason, 'unknown_emitter_key');
+  const result = await run([record(await gateway.sign(fullEvent(gateway.source)))]);
+  assert.equal(result.quarantined[0]?.reason, 'key_not_valid');
+});
+
+test('revoking an unknown kid is an error, not a silent no-op', async () => {
+  const { registry, gateway } = await setup();
+  assert.throws(() => revokeKey(registry, gateway.source, 'nope'), /no key nope/);
 });
 
 test('a key registered after start is picked up without a restart', async () => {
