@@ -161,7 +161,7 @@ export function demoEvents(now: number = Date.now()): { emitter: Emitter; event:
   // Bob leaves the company.
   out.push({
     emitter: 'idp',
-    event: { type: 'identity.lifecycle', tenant: TENANT, time: at(), human: people.bob, attrs: { change: 'leaver' } },
+    event: { type: 'identity.lifecycle', tenant: TENANT, time: at(), human: people.bob, lifecycle: { change: 'leaver' } },
   });
   return out;
 }

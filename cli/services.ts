@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 import { createKafka, ensureTopics, FAST_FAIL_RETRY } from '../lib/kafka.js';
-import { createLogger, type Logger } from '../lib/logger.js';
+import { createLogger, errorFields, type Logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
 import { createStorage, tablesOf, type Storage, type Tables } from '../lib/storage.js';
 import { migrate } from '../schemas/migrate.js';
@@ -17,6 +17,8 @@ import { buildIngestServer } from '../ingest/server.js';
 import type { IngestSink } from '../ingest/sink.js';
 import { KeyResolver } from '../processor/key-resolver.js';
 import { startConsumer } from '../processor/consumer.js';
+import { createProcessorState, type BatchDeps } from '../processor/batch.js';
+import { markSilentEmitters } from '../processor/state/sequences.js';
 import { buildQueryApi } from '../query-api/server.js';
 
 export interface Running {
@@ -31,6 +33,29 @@ export interface Context {
   logger: Logger;
   storage: Storage;
   tables: Tables;
+}
+
+// What the processor needs, in either driver.
+function batchDeps(ctx: Context): BatchDeps {
+  const { config, storage, tables } = ctx;
+  return {
+    storage,
+    tables,
+    keys: new KeyResolver(config.keysFile),
+    eventMaxBytes: config.ingest.eventMaxBytes,
+    skew: { futureMs: config.processor.clockSkewFutureMs, pastMs: config.processor.clockSkewPastMs },
+    state: createProcessorState(storage, tables, config.processor),
+  };
+}
+
+// Marks emitters silent while the processor runs, wherever it runs.
+function watchSilence(ctx: Context): () => void {
+  const after = ctx.config.processor.emitterSilentAfterMs;
+  const timer = setInterval(() => {
+    markSilentEmitters(ctx.storage, ctx.tables, after).catch((err: unknown) => ctx.logger.warn('silence check failed', errorFields(err)));
+  }, Math.min(60_000, after));
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export async function openContext(config: Config, name: string): Promise<Context> {
@@ -69,13 +94,15 @@ export async function startIngest(ctx: Context): Promise<Running> {
     await ensureTopics(kafka, config.kafka);
     sink = await createKafkaSink(kafka, config.kafka);
   } else {
-    sink = createEmbeddedSink({ ...ctx, keys: new KeyResolver(config.keysFile), eventMaxBytes: config.ingest.eventMaxBytes });
+    sink = createEmbeddedSink({ ...batchDeps(ctx), metrics: ctx.metrics });
   }
+  const stopWatching = config.kafka ? () => {} : watchSilence(ctx);
   const app = buildIngestServer({ sink, metrics: ctx.metrics, logLevel: config.logLevel, ...config.ingest });
   const ingestUrl = await listen(app, config.host, config.ingest.port);
   return {
     ingestUrl,
     async close() {
+      stopWatching();
       await app.close();
       await sink.close();
     },
@@ -87,15 +114,15 @@ export async function startProcessor(ctx: Context): Promise<Running> {
   if (!config.kafka) throw new ActorlogError('CONFIG_INVALID', 'the processor reads Kafka: set KAFKA_BROKERS');
   const kafka = createKafka(config.kafka, 'processor', config.logLevel);
   await ensureTopics(kafka, config.kafka);
-  const consumer = await startConsumer({
-    ...ctx,
-    kafka,
-    kafkaConfig: config.kafka,
-    keys: new KeyResolver(config.keysFile),
-    eventMaxBytes: config.ingest.eventMaxBytes,
-  });
+  const consumer = await startConsumer({ ...ctx, ...batchDeps(ctx), kafka, kafkaConfig: config.kafka });
+  const stopWatching = watchSilence(ctx);
   ctx.logger.info('processor consuming', { topic: config.kafka.topic, group: config.kafka.groupId });
-  return { close: () => consumer.stop() };
+  return {
+    async close() {
+      stopWatching();
+      await consumer.stop();
+    },
+  };
 }
 
 export async function startQueryApi(ctx: Context): Promise<Running> {

@@ -36,6 +36,9 @@ export const envSchema = z.object({
   INGEST_BODY_LIMIT: positive.default(5 * 1024 * 1024),
   INGEST_MAX_EVENTS: positive.default(1000),
   EVENT_MAX_BYTES: positive.default(64 * 1024),
+  CLOCK_SKEW_FUTURE_MS: positive.default(5 * 60_000),
+  CLOCK_SKEW_PAST_MS: positive.default(24 * 3_600_000),
+  EMITTER_SILENT_AFTER_MS: positive.default(5 * 60_000),
 });
 
 export interface Config {
@@ -61,6 +64,7 @@ export interface Config {
   };
   ingest: { port: number; bodyLimit: number; maxEvents: number; eventMaxBytes: number };
   query: { port: number; analystToken?: string };
+  processor: { clockSkewFutureMs: number; clockSkewPastMs: number; emitterSilentAfterMs: number };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -100,5 +104,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       eventMaxBytes: e.EVENT_MAX_BYTES,
     },
     query: { port: e.QUERY_PORT, analystToken: e.ACTORLOG_ANALYST_TOKEN },
+    processor: {
+      clockSkewFutureMs: e.CLOCK_SKEW_FUTURE_MS,
+      clockSkewPastMs: e.CLOCK_SKEW_PAST_MS,
+      emitterSilentAfterMs: e.EMITTER_SILENT_AFTER_MS,
+    },
   };
 }

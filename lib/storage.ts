@@ -30,6 +30,10 @@ export interface Tables {
   events: string;
   quarantine: string;
   migrations: string;
+  emitterState: string;
+  sequenceGaps: string;
+  revocations: string;
+  tokenUses: string;
 }
 
 export function tablesOf(database: string): Tables {
@@ -38,5 +42,9 @@ export function tablesOf(database: string): Tables {
     events: `${database}.events`,
     quarantine: `${database}.quarantine`,
     migrations: `${database}.schema_migrations`,
+    emitterState: `${database}.emitter_state`,
+    sequenceGaps: `${database}.sequence_gaps`,
+    revocations: `${database}.revocations`,
+    tokenUses: `${database}.token_uses`,
   };
 }

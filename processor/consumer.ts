@@ -7,23 +7,17 @@ import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Produc
 import type { KafkaConfig } from '../lib/kafka.js';
 import { DLQ_REASON_HEADER, REJECTION_DETAIL_HEADER, REJECTION_HEADER } from '../lib/kafka.js';
 import { QUARANTINE_REASONS, type QuarantineReason } from '../lib/errors.js';
-import type { Storage, Tables } from '../lib/storage.js';
 import { countReasons, type Metrics } from '../lib/metrics.js';
 import { errorFields, type Logger } from '../lib/logger.js';
-import { runPipeline, type RawRecord } from './pipeline.js';
-import type { KeyResolver } from './key-resolver.js';
-import { storeResult } from './store.js';
+import type { RawRecord } from './pipeline.js';
+import { prepareBatch, storeBatch, type BatchDeps } from './batch.js';
 import { retryUntilDone } from './retry.js';
 
-export interface ConsumerDeps {
+export interface ConsumerDeps extends BatchDeps {
   kafka: Kafka;
   kafkaConfig: KafkaConfig;
-  storage: Storage;
-  tables: Tables;
-  keys: KeyResolver;
   metrics: Metrics;
   logger: Logger;
-  eventMaxBytes: number;
 }
 
 export interface RunningConsumer {
@@ -69,7 +63,6 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       if (batch.messages.length === 0) return;
       const records = batch.messages.map((m) => toRawRecord(batch.topic, batch.partition, m));
-      const result = await runPipeline(records, { keys: deps.keys, eventMaxBytes: deps.eventMaxBytes });
 
       // Storage or broker trouble is passing: hold the batch, keep the group
       // membership alive, and try again. Nothing is committed meanwhile.
@@ -78,13 +71,13 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
         await heartbeat();
         return true;
       };
-      await retryUntilDone(() => storeResult(storage, tables, result), {
-        keepGoing,
-        onError: (err, attempt) => {
-          metrics.error('processor', 'STORAGE_UNAVAILABLE');
-          logger.warn('storage write failed, retrying batch', { ...errorFields(err), attempt, partition: batch.partition });
-        },
-      });
+      const onStorageError = (err: unknown, attempt: number) => {
+        metrics.error('processor', 'STORAGE_UNAVAILABLE');
+        logger.warn('storage unavailable, retrying batch', { ...errorFields(err), attempt, partition: batch.partition });
+      };
+      const result = await retryUntilDone(() => prepareBatch(records, deps), { keepGoing, onError: onStorageError });
+      await retryUntilDone(() => storeBatch(storage, tables, result), { keepGoing, onError: onStorageError });
+      result.commit();
       if (result.quarantined.length > 0) {
         await retryUntilDone(
           () =>

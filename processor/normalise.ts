@@ -3,7 +3,7 @@
 import type { ActClaim, ActorlogEvent } from '../schemas/event.js';
 import type { EventRow } from '../schemas/row.js';
 import { toClickHouseTime } from '../lib/time.js';
-import { statelessFlags } from './flags.js';
+import { statelessFlags, type SkewLimits } from './flags.js';
 
 // RFC 8693 4.1: the outermost `act` is the current actor, each nested `act`
 // the one before it. The chain is kept in that order, outermost first.
@@ -14,7 +14,7 @@ export function actorChainOf(event: ActorlogEvent): string[] {
   return chain;
 }
 
-export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: string; ingestedAt: number }): EventRow {
+export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: string; ingestedAt: number; skew: SkewLimits }): EventRow {
   const { human, agent, delegation, token, target, decision, downstream, context, payload } = event;
   return {
     id: event.id,
@@ -73,7 +73,7 @@ export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: str
     result_sha256: payload?.result_sha256 ?? '',
     payload_bytes: payload?.bytes ?? null,
     attrs: event.attrs ?? {},
-    flags: statelessFlags(event),
+    flags: statelessFlags(event, meta.ingestedAt, meta.skew),
     event_json: JSON.stringify(event),
     raw_jws: meta.rawJws,
     ingested_at: toClickHouseTime(meta.ingestedAt),

@@ -9,6 +9,8 @@ import { toClickHouseTime } from '../lib/time.js';
 import type { KeyResolver } from './key-resolver.js';
 import { verifyEnvelope } from './verify.js';
 import { normalise } from './normalise.js';
+import type { SkewLimits } from './flags.js';
+import type { ActorlogEvent } from '../schemas/event.js';
 
 export interface KafkaCoordinates {
   topic: string;
@@ -25,7 +27,7 @@ export interface RawRecord {
 }
 
 export type RecordOutcome =
-  | { ok: true; id: string; row: EventRow }
+  | { ok: true; id: string; row: EventRow; event: ActorlogEvent }
   | { ok: false; reason: QuarantineReason; detail: string; quarantine: QuarantineRow };
 
 export interface PipelineResult {
@@ -37,6 +39,7 @@ export interface PipelineResult {
 export interface PipelineDeps {
   keys: KeyResolver;
   eventMaxBytes: number;
+  skew: SkewLimits;
 }
 
 export async function runPipeline(records: RawRecord[], deps: PipelineDeps): Promise<PipelineResult> {
@@ -65,11 +68,11 @@ async function processRecord(record: RawRecord, deps: PipelineDeps): Promise<Rec
   if (!inspection.ok) return refuse('processor', inspection.reason, inspection.detail);
   const verified = await verifyEnvelope(inspection, deps.keys, record.receivedAt);
   if (!verified.ok) return refuse('processor', verified.reason, verified.detail);
-  const row = normalise(verified.event, { kid: verified.kid, rawJws: inspection.compact, ingestedAt: record.receivedAt });
-  return { ok: true, id: row.id, row };
+  const row = normalise(verified.event, { kid: verified.kid, rawJws: inspection.compact, ingestedAt: record.receivedAt, skew: deps.skew });
+  return { ok: true, id: row.id, row, event: verified.event };
 }
 
-function quarantineRow(
+export function quarantineRow(
   record: RawRecord,
   stage: QuarantineStage,
   reason: QuarantineReason,

@@ -43,10 +43,13 @@ export const agentSchema = z.strictObject({
   }),
 });
 
+// An actor may state the scopes it held, so a chain that widens what was
+// delegated is visible (flag scope_widening).
 export const actorSchema = z.strictObject({
   id,
   kind: z.enum(['human', 'agent', 'service', 'other']).optional(),
   name: text.optional(),
+  scopes: shortList(id).optional(),
 });
 
 export const delegationSchema = z.strictObject({
@@ -100,6 +103,8 @@ export const targetSchema = z.strictObject({
       intent: z.enum(TOOL_INTENTS),
       resource: text.optional(),
       sensitivity: z.enum(SENSITIVITIES).optional(),
+      // The scopes the tool needs; the token must hold each (flag scope_exceeded).
+      required_scopes: shortList(id).optional(),
     })
     .optional(),
 });
@@ -135,6 +140,12 @@ export const payloadDigestSchema = z.strictObject({
   bytes: z.number().int().nonnegative().optional(),
 });
 
+// identity.lifecycle events (joiner / mover / leaver) from an identity provider.
+export const lifecycleSchema = z.strictObject({
+  change: z.enum(['joiner', 'mover', 'leaver']),
+  roles: shortList(id).optional(),
+});
+
 export const MAX_ATTRS = 32;
 export const attrsSchema = z
   .record(z.string().min(1).max(128), z.string().max(1024))
@@ -158,6 +169,7 @@ const eventObjectSchema = z.strictObject({
   downstream: downstreamSchema.optional(),
   context: contextSchema.optional(),
   payload: payloadDigestSchema.optional(),
+  lifecycle: lifecycleSchema.optional(),
   attrs: attrsSchema.optional(),
 });
 
@@ -172,10 +184,31 @@ export const AGENT_ACTIONS: ReadonlySet<string> = new Set([
   'downstream.response',
 ]);
 
+// What each type needs beyond the common envelope.
+const REQUIRED_BY_TYPE: Record<string, string[]> = {
+  'delegation.granted': ['delegation'],
+  'delegation.revoked': ['delegation'],
+  'consent.granted': ['delegation'],
+  'consent.revoked': ['delegation'],
+  'identity.lifecycle': ['human', 'lifecycle'],
+};
+
 function requireActionFields(
-  event: { type: string; agent?: unknown; context?: unknown; target?: { tool?: unknown } },
+  event: { type: string; agent?: unknown; context?: unknown; target?: { tool?: unknown } } & Record<string, unknown>,
   ctx: z.RefinementCtx,
 ): void {
+  for (const field of REQUIRED_BY_TYPE[event.type] ?? []) {
+    if (event[field] === undefined || event[field] === null) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `${event.type} requires ${field}` });
+    }
+  }
+  const delegation = event.delegation as { grant_id?: string; consent_id?: string } | undefined;
+  if (event.type === 'delegation.revoked' && delegation && !delegation.grant_id) {
+    ctx.addIssue({ code: 'custom', path: ['delegation', 'grant_id'], message: 'delegation.revoked requires delegation.grant_id' });
+  }
+  if (event.type === 'consent.revoked' && delegation && !delegation.consent_id) {
+    ctx.addIssue({ code: 'custom', path: ['delegation', 'consent_id'], message: 'consent.revoked requires delegation.consent_id' });
+  }
   if (!AGENT_ACTIONS.has(event.type)) return;
   if (!event.agent) ctx.addIssue({ code: 'custom', path: ['agent'], message: `${event.type} requires agent` });
   if (!event.context) ctx.addIssue({ code: 'custom', path: ['context'], message: `${event.type} requires context` });

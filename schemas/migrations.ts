@@ -134,4 +134,55 @@ export const MIGRATIONS: Migration[] = [
       ORDER BY (quarantine_id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'processor state',
+    statements: (db) => [
+      // What the processor remembers between batches and restarts. Each is a
+      // ReplacingMergeTree keyed by what it tracks, with a version column, so
+      // an update is an insert and re-writing the same state is harmless;
+      // readers use FINAL. The processor writes these before the events of a
+      // batch, so a crash in between replays into state that already holds them.
+      `CREATE TABLE IF NOT EXISTS ${db}.emitter_state (
+        source String,
+        last_seq UInt64,
+        last_seen DateTime64(3, 'UTC'),
+        last_heartbeat Nullable(DateTime64(3, 'UTC')),
+        silent_since Nullable(DateTime64(3, 'UTC')),
+        updated_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY source`,
+      // One row per gap as detected: [gap_from, gap_to] were missing when the
+      // event detected_by_event arrived; late_arrivals lists the seqs that came
+      // afterwards (reordering), missing counts what is still absent.
+      `CREATE TABLE IF NOT EXISTS ${db}.sequence_gaps (
+        source String,
+        gap_from UInt64,
+        gap_to UInt64,
+        detected_at DateTime64(3, 'UTC'),
+        detected_by_event String,
+        missing UInt64,
+        late_arrivals Array(UInt64),
+        closed_at Nullable(DateTime64(3, 'UTC')),
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (source, gap_from)`,
+      // Grants, consents and humans (offboarded) with the time they were revoked;
+      // NULL once granted again.
+      `CREATE TABLE IF NOT EXISTS ${db}.revocations (
+        tenant String,
+        kind LowCardinality(String),
+        subject String,
+        revoked_at Nullable(DateTime64(3, 'UTC')),
+        by_event String,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant, kind, subject)`,
+      // Which servers each token id was presented to.
+      `CREATE TABLE IF NOT EXISTS ${db}.token_uses (
+        tenant String,
+        jti String,
+        server_id String,
+        first_seen DateTime64(3, 'UTC'),
+        event_id String
+      ) ENGINE = ReplacingMergeTree ORDER BY (tenant, jti, server_id)`,
+    ],
+  },
 ];

@@ -2,7 +2,20 @@
 // migration 1) and one quarantine row per refused record (migration 2).
 import type { QuarantineReason } from '../lib/errors.js';
 
-export const FLAGS = ['identity_context_loss', 'impersonation', 'token_passthrough', 'expired_token'] as const;
+// Definitions in docs/flags.md.
+export const FLAGS = [
+  'identity_context_loss',
+  'impersonation',
+  'token_passthrough',
+  'scope_exceeded',
+  'scope_widening',
+  'expired_token',
+  'clock_skew',
+  'after_revocation',
+  'jti_reuse',
+  'sequence_gap',
+  'emitter_silent',
+] as const;
 export type Flag = (typeof FLAGS)[number];
 
 export interface EventRow {

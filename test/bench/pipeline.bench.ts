@@ -1,12 +1,13 @@
 // Throughput of the processor's hot path, printed as figures:
 //   1. verify + validate + normalise (runPipeline), per batch of 500;
-//   2. the same plus the insert into the embedded ClickHouse engine.
+//   2. the whole processor batch: that, plus the replay check, the stateful
+//      flags, and the inserts into the embedded ClickHouse engine.
 // Usage: npm run bench [-- EVENTS]   (default 20000)
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KeyResolver } from '../../processor/key-resolver.js';
 import { runPipeline, type RawRecord } from '../../processor/pipeline.js';
-import { storeResult } from '../../processor/store.js';
+import { createProcessorState, prepareBatch, storeBatch } from '../../processor/batch.js';
 import { createStorage, tablesOf } from '../../lib/storage.js';
 import { migrate } from '../../schemas/migrate.js';
 import { fullEvent, registeredEmitter, tempDir } from '../helpers/fixtures.js';
@@ -27,18 +28,24 @@ for (let i = 0; i < total; i++) {
 const signMs = performance.now() - signStart;
 
 const keys = new KeyResolver(registry);
+const skew = { futureMs: 300_000, pastMs: 86_400_000 };
 const batches: RawRecord[][] = [];
 for (let i = 0; i < records.length; i += batchSize) batches.push(records.slice(i, i + batchSize));
 
 const pipelineStart = performance.now();
-for (const batch of batches) await runPipeline(batch, { keys, eventMaxBytes: 65536 });
+for (const batch of batches) await runPipeline(batch, { keys, eventMaxBytes: 65536, skew });
 const pipelineMs = performance.now() - pipelineStart;
 
 const storage = await createStorage({ username: 'default', password: '', database: 'bench', embeddedPath: path.join(dir, 'ch') });
 const tables = tablesOf('bench');
 await migrate(storage, tables);
+const deps = { storage, tables, keys, eventMaxBytes: 65536, skew, state: createProcessorState(storage, tables, { clockSkewFutureMs: 0, clockSkewPastMs: 0, emitterSilentAfterMs: 300_000 }) };
 const storeStart = performance.now();
-for (const batch of batches) await storeResult(storage, tables, await runPipeline(batch, { keys, eventMaxBytes: 65536 }));
+for (const records of batches) {
+  const batch = await prepareBatch(records, deps);
+  await storeBatch(storage, tables, batch);
+  batch.commit();
+}
 const storeMs = performance.now() - storeStart;
 const [count] = await (await storage.query({ query: `SELECT count() AS n FROM ${tables.events} FINAL`, format: 'JSONEachRow' })).json<{ n: string }>();
 await storage.close();
@@ -49,5 +56,5 @@ const mem = process.memoryUsage();
 console.log(`events                         ${total} (${emitters.length} emitters, batches of ${batchSize}, avg ${Math.round(records.reduce((n, r) => n + r.value.length, 0) / total)} B)`);
 console.log(`sign (SDK, EdDSA)              ${rate(signMs)} events/s`);
 console.log(`verify + validate + normalise  ${rate(pipelineMs)} events/s`);
-console.log(`... + insert (embedded CH)     ${rate(storeMs)} events/s, ${count?.n} rows stored`);
+console.log(`whole batch into embedded CH   ${rate(storeMs)} events/s, ${count?.n} rows stored`);
 console.log(`memory                         rss ${mib(mem.rss)} MiB, heap used ${mib(mem.heapUsed)} MiB`);

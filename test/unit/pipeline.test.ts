@@ -15,7 +15,7 @@ async function setup() {
   const registry = path.join(tempDir(), 'emitters.json');
   const gateway = await registeredEmitter(registry, 'gw:prod-1');
   const keys = new KeyResolver(registry);
-  const run = (records: RawRecord[]) => runPipeline(records, { keys, eventMaxBytes: 65536 });
+  const run = (records: RawRecord[]) => runPipeline(records, { keys, eventMaxBytes: 65536, skew: { futureMs: 300_000, pastMs: 86_400_000 } });
   return { registry, gateway, keys, run };
 }
 

@@ -1,0 +1,118 @@
+// One batch through everything the processor does beyond the pure pipeline:
+// drop redeliveries of events already stored, quarantine a different event
+// reusing a stored id, raise the flags that need history (sequence, silence,
+// revocations, token reuse), then store state first and events second. Both
+// drivers (the Kafka consumer, embedded ingest) call prepareBatch then storeBatch.
+import type { Storage, Tables } from '../lib/storage.js';
+import type { Config } from '../lib/config.js';
+import type { EventRow, QuarantineRow } from '../schemas/row.js';
+import type { KeyResolver } from './key-resolver.js';
+import type { SkewLimits } from './flags.js';
+import { quarantineRow, runPipeline, type RawRecord, type RecordOutcome } from './pipeline.js';
+import { SequenceState } from './state/sequences.js';
+import { RevocationState } from './state/revocations.js';
+import { TokenUseState } from './state/token-uses.js';
+
+export interface ProcessorState {
+  sequences: SequenceState;
+  revocations: RevocationState;
+  tokenUses: TokenUseState;
+}
+
+export function createProcessorState(storage: Storage, tables: Tables, cfg: Config['processor']): ProcessorState {
+  return {
+    sequences: new SequenceState(storage, tables, cfg.emitterSilentAfterMs),
+    revocations: new RevocationState(storage, tables),
+    tokenUses: new TokenUseState(storage, tables),
+  };
+}
+
+export interface BatchDeps {
+  storage: Storage;
+  tables: Tables;
+  keys: KeyResolver;
+  eventMaxBytes: number;
+  skew: SkewLimits;
+  state: ProcessorState;
+}
+
+export interface Batch {
+  // One per record, in order: what ingest answers.
+  outcomes: RecordOutcome[];
+  rows: EventRow[];
+  quarantined: QuarantineRow[];
+  // Exact redeliveries of events already stored (or earlier in the batch): answered as accepted, not stored again.
+  redelivered: number;
+  stateWrites: { table: string; values: Record<string, unknown>[] }[];
+  // Makes the staged state current; call once the batch is stored.
+  commit(): void;
+}
+
+async function storedCopies(deps: BatchDeps, outcomes: RecordOutcome[]): Promise<Map<string, string>> {
+  const accepted = outcomes.flatMap((o) => (o.ok ? [o.row] : []));
+  if (accepted.length === 0) return new Map();
+  const result = await deps.storage.query({
+    query: `SELECT id, raw_jws FROM ${deps.tables.events}
+            WHERE tenant IN {tenants:Array(String)} AND id IN {ids:Array(String)}`,
+    query_params: { tenants: [...new Set(accepted.map((r) => r.tenant))], ids: accepted.map((r) => r.id) },
+    format: 'JSONEachRow',
+  });
+  return new Map((await result.json<{ id: string; raw_jws: string }>()).map((r) => [r.id, r.raw_jws]));
+}
+
+export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promise<Batch> {
+  const { outcomes } = await runPipeline(records, deps);
+  const seen = await storedCopies(deps, outcomes);
+
+  const fresh: number[] = [];
+  let redelivered = 0;
+  outcomes.forEach((o, i) => {
+    if (!o.ok) return;
+    const prior = seen.get(o.id);
+    if (prior === undefined) {
+      seen.set(o.id, o.row.raw_jws);
+      fresh.push(i);
+    } else if (prior === o.row.raw_jws) {
+      redelivered++;
+    } else {
+      const detail = 'an event with this id is already stored with different content';
+      const { source, kid, id, tenant } = o.row;
+      outcomes[i] = { ok: false, reason: 'replayed_id', detail, quarantine: quarantineRow(records[i]!, 'processor', 'replayed_id', detail, { source, kid, id, tenant }) };
+    }
+  });
+
+  const events = fresh.map((i) => (outcomes[i] as Extract<RecordOutcome, { ok: true }>).event);
+  const { sequences, revocations, tokenUses } = deps.state;
+  await Promise.all([sequences.load(events.map((e) => e.source)), revocations.load(events), tokenUses.load(events)]);
+  const stages = { sequences: sequences.stage(), revocations: revocations.stage(), tokenUses: tokenUses.stage() };
+
+  const rows: EventRow[] = [];
+  for (const i of fresh) {
+    const { row, event } = outcomes[i] as Extract<RecordOutcome, { ok: true }>;
+    const flags = [
+      ...stages.sequences.observe(row, records[i]!.receivedAt),
+      ...stages.revocations.observe(event),
+      ...stages.tokenUses.observe(event),
+    ];
+    for (const flag of flags) if (!row.flags.includes(flag)) row.flags.push(flag);
+    rows.push(row);
+  }
+  return {
+    outcomes,
+    rows,
+    quarantined: outcomes.flatMap((o) => (o.ok ? [] : [o.quarantine])),
+    redelivered,
+    stateWrites: Object.values(stages).flatMap((s) => s.writes()).filter((w) => w.values.length > 0),
+    commit: () => Object.values(stages).forEach((s) => s.commit()),
+  };
+}
+
+// State first: if the process dies between the two, the redelivered batch
+// meets state that already counts it, and its events are stored then.
+export async function storeBatch(storage: Storage, tables: Tables, batch: Batch): Promise<void> {
+  await Promise.all(batch.stateWrites.map(({ table, values }) => storage.insert({ table, values, format: 'JSONEachRow' })));
+  const writes: Promise<unknown>[] = [];
+  if (batch.rows.length > 0) writes.push(storage.insert({ table: tables.events, values: batch.rows, format: 'JSONEachRow' }));
+  if (batch.quarantined.length > 0) writes.push(storage.insert({ table: tables.quarantine, values: batch.quarantined, format: 'JSONEachRow' }));
+  await Promise.all(writes);
+}
