@@ -2,7 +2,8 @@
 // Three emitters (an identity provider, an MCP gateway and an MCP server) with
 // their own keys, three people, agents acting for them through OAuth
 // delegation and token exchange (nested `act`), tools of every intent, some
-// denials, one impersonation, one token passed through to the wrong server.
+// denials, one impersonation, one token passed through to a second server,
+// and an agent still acting for someone who has left.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -85,7 +86,7 @@ export function demoEvents(now: number = Date.now()): { emitter: Emitter; event:
     human: (typeof people)[keyof typeof people] | null,
     agent: (typeof agents)[keyof typeof agents],
     server: (typeof servers)[keyof typeof servers],
-    tool: { name: string; intent: 'read' | 'search' | 'summarize' | 'export' | 'write' | 'delete' | 'admin'; sensitivity?: 'internal' | 'confidential' | 'restricted'; resource?: string },
+    tool: { name: string; intent: 'read' | 'search' | 'summarize' | 'export' | 'write' | 'delete' | 'admin'; sensitivity?: 'internal' | 'confidential' | 'restricted'; resource?: string; required_scopes?: string[] },
     extra: Partial<EventInput> & { session: string },
   ): void => {
     const { session, ...rest } = extra;
@@ -124,12 +125,12 @@ export function demoEvents(now: number = Date.now()): { emitter: Emitter; event:
   // Bob's support bot: routine reads, then an export the policy denies.
   const bobOauth = { mode: 'oauth' as const, grant_id: 'grant-bob-support', scopes: ['crm.read', 'github.write'] };
   call('gateway', people.bob, agents.support, servers.crm, { name: 'crm.read_ticket', intent: 'read', sensitivity: 'internal', resource: 'ticket:4711' }, {
-    session: 'sess-bob-1', delegation: bobOauth, token: token(people.bob, servers.crm.audience, ['crm.read'], { sub: agents.support.id }),
+    session: 'sess-bob-1', delegation: bobOauth, token: token(people.bob, servers.crm.audience, ['crm.read'], { sub: agents.support.id }, 'jti-bob-crm'),
   });
   call('gateway', people.bob, agents.support, servers.github, { name: 'github.create_issue', intent: 'write', sensitivity: 'internal', resource: 'repo:acme/support' }, {
     session: 'sess-bob-1', delegation: bobOauth, token: token(people.bob, servers.github.audience, ['github.write'], { sub: agents.support.id }),
   });
-  call('gateway', people.bob, agents.support, servers.crm, { name: 'crm.export_contacts', intent: 'export', sensitivity: 'restricted', resource: 'segment:all-customers' }, {
+  call('gateway', people.bob, agents.support, servers.crm, { name: 'crm.export_contacts', intent: 'export', sensitivity: 'restricted', resource: 'segment:all-customers', required_scopes: ['crm.export'] }, {
     session: 'sess-bob-1', delegation: bobOauth, token: token(people.bob, servers.crm.audience, ['crm.read'], { sub: agents.support.id }),
     decision: { outcome: 'deny', policy: { id: 'export-needs-approval', version: '3' }, reason: 'bulk export of restricted data requires a JIT approval', decided_by: 'gateway' },
   });
@@ -138,7 +139,7 @@ export function demoEvents(now: number = Date.now()): { emitter: Emitter; event:
     token: token(people.bob, servers.crm.audience, ['crm.read', 'crm.export'], { sub: agents.support.id }),
     decision: { outcome: 'allow_with_obligations', policy: { id: 'export-needs-approval', version: '3' }, obligations: ['watermark', 'notify-dpo'], decided_by: 'gateway' },
   });
-  // The same token presented at a second server whose audience it does not name.
+  // The same token (same jti) presented at a second server whose audience it does not name.
   call('gateway', people.bob, agents.support, servers.files, { name: 'files.read_document', intent: 'read', sensitivity: 'confidential', resource: 'doc:pricing' }, {
     session: 'sess-bob-1', delegation: bobOauth, token: token(people.bob, servers.crm.audience, ['crm.read'], { sub: agents.support.id }, 'jti-bob-crm'),
   });
@@ -162,6 +163,10 @@ export function demoEvents(now: number = Date.now()): { emitter: Emitter; event:
   out.push({
     emitter: 'idp',
     event: { type: 'identity.lifecycle', tenant: TENANT, time: at(), human: people.bob, lifecycle: { change: 'leaver' } },
+  });
+  // ...but his support bot still holds a token and keeps working for him.
+  call('gateway', people.bob, agents.support, servers.github, { name: 'github.read_repo', intent: 'read', resource: 'repo:acme/support' }, {
+    session: 'sess-bob-2', delegation: bobOauth, token: token(people.bob, servers.github.audience, ['github.write'], { sub: agents.support.id }),
   });
   return out;
 }

@@ -26,6 +26,11 @@ export interface EmitterOptions {
   // Backoff after a failed send: doubles from initial up to max (defaults 250 ms, 30 s).
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  // Signed liveness: every intervalMs an emitter.heartbeat carrying the next
+  // seq, so events lost at the tail show as a gap and a dead emitter as
+  // silent. Off unless set; the processor's EMITTER_SILENT_AFTER_MS should be
+  // a few intervals.
+  heartbeat?: { tenant: string; intervalMs: number };
   onRejected?: (rejection: Rejection) => void;
   onSendError?: (err: Error) => void;
 }
@@ -59,11 +64,13 @@ export class SendError extends Error {
 }
 
 export class EmitterClient {
-  private readonly opts: Required<Omit<EmitterOptions, 'onRejected' | 'onSendError'>> & Pick<EmitterOptions, 'onRejected' | 'onSendError'>;
+  private readonly opts: Required<Omit<EmitterOptions, 'onRejected' | 'onSendError' | 'heartbeat'>> &
+    Pick<EmitterOptions, 'onRejected' | 'onSendError' | 'heartbeat'>;
   private readonly state: EmitterState;
   private signer?: Promise<SigningKey>;
   private chain: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
   private backoffMs = 0;
   private closed = false;
   // Totals over the client's life, whichever flush sent them.
@@ -81,6 +88,13 @@ export class EmitterClient {
     this.state = new EmitterState(options.stateDir, options.source);
     // Events a previous run left unsent go first.
     if (this.state.size > 0) this.schedule(0);
+    const { heartbeat } = options;
+    if (heartbeat) {
+      this.heartbeatTimer = setInterval(() => {
+        this.emit({ type: 'emitter.heartbeat', tenant: heartbeat.tenant, human: null }).catch((err: Error) => this.opts.onSendError?.(err));
+      }, heartbeat.intervalMs);
+      this.heartbeatTimer.unref();
+    }
   }
 
   get pending(): number {
@@ -188,6 +202,7 @@ export class EmitterClient {
 
   // Sends what is queued, then stops the background loop.
   async close(): Promise<FlushResult> {
+    clearInterval(this.heartbeatTimer);
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

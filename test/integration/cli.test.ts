@@ -109,5 +109,11 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.ok(chained.body.events.some((e: any) => e.human_sub === 'u-alice' && e.actor_chain.join('>') === 'agent:summarizer>agent:research-assistant'));
     const passthrough = await api(query, '/v1/events?flag=token_passthrough', token);
     assert.equal(passthrough.body.events.length, 1);
+    const reused = await api(query, '/v1/events?flag=jti_reuse', token);
+    assert.deepEqual(reused.body.events.map((e: any) => [e.token_jti, e.server_id]), [['jti-bob-crm', 'mcp:files']]);
+    const afterLeaving = await api(query, '/v1/events?flag=after_revocation', token);
+    assert.deepEqual(afterLeaving.body.events.map((e: any) => [e.human_sub, e.tool_name]), [['u-bob', 'github.read_repo']]);
+    const exceeded = await api(query, '/v1/events?flag=scope_exceeded', token);
+    assert.deepEqual(exceeded.body.events.map((e: any) => [e.tool_name, e.outcome]), [['crm.export_contacts', 'deny']]);
   });
 });
