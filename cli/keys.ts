@@ -5,14 +5,21 @@ import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 import { generateAndRegister, type SigningAlg } from '../keys/generate.js';
 import { listKeys, revokeKey, rotateKey } from '../keys/lifecycle.js';
+import { setEmitterTenants } from '../keys/registry.js';
 
-const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|ES256] | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
+const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|ES256] [--tenant T ...] | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
 
 export async function keysCommand(config: Config, args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { emitter: { type: 'string' }, alg: { type: 'string', default: 'EdDSA' }, kid: { type: 'string' }, at: { type: 'string' } },
+    options: {
+      emitter: { type: 'string' },
+      alg: { type: 'string', default: 'EdDSA' },
+      kid: { type: 'string' },
+      at: { type: 'string' },
+      tenant: { type: 'string', multiple: true },
+    },
   });
   const action = positionals[0];
   const file = config.keysFile;
@@ -30,6 +37,7 @@ export async function keysCommand(config: Config, args: string[]): Promise<numbe
   if (!emitter) throw new ActorlogError('BAD_REQUEST', usage);
   if (action === 'generate' || action === 'rotate') {
     const key = action === 'generate' ? await generateAndRegister(file, emitter, alg) : await rotateKey(file, emitter, alg);
+    if (values.tenant) setEmitterTenants(file, emitter, values.tenant);
     process.stdout.write(`${JSON.stringify(key.privateJwk)}\n`);
     process.stderr.write(`registered ${action === 'rotate' ? 'new active ' : ''}key ${key.kid} for ${emitter} in ${file}; keep the private JWK secret\n`);
     return 0;

@@ -14,8 +14,9 @@ const USAGE = `actorlog <command> [options]
                              (embedded ClickHouse and no Kafka unless configured)
   ingest | processor | query-api
                              run one part alone against Kafka and ClickHouse
-  keys generate --emitter ID [--alg EdDSA|ES256]
+  keys generate --emitter ID [--alg EdDSA|ES256] [--tenant T ...]
                              print a new private JWK and register its public key
+                             (--tenant: the only tenants the emitter may report for)
   keys rotate --emitter ID [--alg EdDSA|ES256]
                              new active key; the active ones retire (old events stay valid)
   keys revoke --emitter ID --kid KID [--at RFC3339]

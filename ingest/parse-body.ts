@@ -3,19 +3,21 @@
 // quarantined exactly as it arrived.
 import type { FastifyInstance } from 'fastify';
 import { ActorlogError } from '../lib/errors.js';
+import { parseStrictJson } from '../lib/strict-json.js';
 
 export const JOSE = 'application/jose';
 export const JSON_BATCH = 'application/json';
 export const NDJSON = 'application/x-ndjson';
 
+// A batch is an object holding an array of strings: anything nested deeper
+// than this is no batch, and refusing it whole keeps hostile nesting away
+// from every later step that walks the value.
+const MAX_BATCH_DEPTH = 8;
+
 function fromJsonBatch(body: Buffer): Buffer[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ActorlogError('BAD_REQUEST', 'the body is not JSON');
-  }
-  const events = (parsed as { events?: unknown } | null)?.events;
+  const parsed = parseStrictJson(body.toString('utf8'), MAX_BATCH_DEPTH);
+  if (!parsed.ok) throw new ActorlogError('BAD_REQUEST', `the body is not a JSON batch: ${parsed.detail}`);
+  const events = (parsed.value as { events?: unknown } | null)?.events;
   if (!Array.isArray(events)) throw new ActorlogError('BAD_REQUEST', 'expected { "events": [ "<compact JWS>", ... ] }');
   // A non-string item is still an event someone sent: its bytes go on to be refused and quarantined.
   return events.map((e) => Buffer.from(typeof e === 'string' ? e : JSON.stringify(e) ?? 'null', 'utf8'));

@@ -33,7 +33,15 @@ export const registeredKeySchema = z.object({
 
 export const registrySchema = z.object({
   version: z.literal(1),
-  emitters: z.record(z.string().min(1), z.object({ keys: z.array(registeredKeySchema) })),
+  emitters: z.record(
+    z.string().min(1),
+    z.object({
+      keys: z.array(registeredKeySchema),
+      // The tenants this emitter may report for; unset means any. A gateway of
+      // one customer cannot then write into another's audit trail.
+      tenants: z.array(z.string().min(1)).optional(),
+    }),
+  ),
 });
 
 export type RegisteredKey = z.infer<typeof registeredKeySchema>;
@@ -81,4 +89,11 @@ export function updateEmitterKeys(file: string, emitter: string, change: (keys: 
 
 export function registerKey(file: string, emitter: string, key: RegisteredKey): void {
   updateEmitterKeys(file, emitter, (keys) => [...keys.filter((k) => k.kid !== key.kid), key]);
+}
+
+export function setEmitterTenants(file: string, emitter: string, tenants: string[]): void {
+  const registry = readRegistry(file);
+  const entry = (registry.emitters[emitter] ??= { keys: [] });
+  entry.tenants = tenants;
+  writeRegistry(file, registry);
 }

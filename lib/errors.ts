@@ -66,6 +66,7 @@ export const QUARANTINE_REASONS = {
   key_not_valid: 'the event is dated outside the key validity (not_before, not_after)',
   schema_invalid: 'the verified payload is not a valid v1 event',
   replayed_id: 'an event with this id is already stored with different content',
+  tenant_not_allowed: 'the emitter is registered for other tenants than the event names',
 } as const;
 
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS;

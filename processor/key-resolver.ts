@@ -15,6 +15,8 @@ export interface ResolvedKey {
   notAfter?: number;
   retiredAt?: number;
   revokedAt?: number;
+  // The tenants the emitter may report for; undefined: any.
+  tenants?: readonly string[];
 }
 
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
@@ -55,6 +57,7 @@ export class KeyResolver {
       notAfter: ms(registered.not_after),
       retiredAt: ms(registered.retired_at),
       revokedAt: ms(registered.revoked_at),
+      tenants: entry?.tenants,
     }));
     this.imported.set(cacheKey, resolved);
     return resolved;

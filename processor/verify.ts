@@ -56,5 +56,8 @@ export async function verifyEnvelope(inspection: Extract<Inspection, { ok: true 
   }
   const refusal = keyValidity(resolved, header.kid, Date.parse(parsed.data.time), receivedAt);
   if (refusal) return refusal;
+  if (resolved.tenants && !resolved.tenants.includes(parsed.data.tenant)) {
+    return { ok: false, reason: 'tenant_not_allowed', detail: `${claimed.source} may not report for tenant ${parsed.data.tenant.slice(0, 64)}` };
+  }
   return { ok: true, event: parsed.data, kid: header.kid };
 }
