@@ -90,7 +90,13 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
                 headers: { [DLQ_REASON_HEADER]: q.reason, 'actorlog-origin': q.quarantine_id },
               })),
             }),
-          { keepGoing, onError: (err) => logger.warn('dead-letter produce failed, retrying', errorFields(err)) },
+          {
+            keepGoing,
+            onError: (err) => {
+              metrics.error('processor', 'BUS_UNAVAILABLE');
+              logger.warn('dead-letter produce failed, retrying', errorFields(err));
+            },
+          },
         );
       }
 
