@@ -20,6 +20,7 @@ import { startConsumer } from '../processor/consumer.js';
 import { createProcessorState, type BatchDeps } from '../processor/batch.js';
 import { markSilentEmitters } from '../processor/state/sequences.js';
 import { buildQueryApi } from '../query-api/server.js';
+import { jwtAuthenticator, staticAuthenticator } from '../query-api/auth.js';
 
 export interface Running {
   ingestUrl?: string;
@@ -127,7 +128,15 @@ export async function startProcessor(ctx: Context): Promise<Running> {
 
 export async function startQueryApi(ctx: Context): Promise<Running> {
   const { config } = ctx;
-  const app = buildQueryApi({ ...ctx, analystToken: analystToken(config).token, logLevel: config.logLevel });
+  const authenticate = config.query.jwt ? jwtAuthenticator(config.query.jwt) : staticAuthenticator(analystToken(config).token);
+  if (!config.query.jwt) ctx.logger.warn('query API uses the static development token; set ACTORLOG_AUTH_JWKS for analyst JWTs');
+  const app = buildQueryApi({
+    ...ctx,
+    authenticate,
+    keysFile: config.keysFile,
+    rateLimit: config.query.rateLimit,
+    logLevel: config.logLevel,
+  });
   const queryUrl = await listen(app, config.host, config.query.port);
   return { queryUrl, close: () => app.close() };
 }

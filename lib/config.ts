@@ -33,6 +33,13 @@ export const envSchema = z.object({
 
   ACTORLOG_KEYS_FILE: optionalText,
   ACTORLOG_ANALYST_TOKEN: optionalText,
+  ACTORLOG_AUTH_JWKS: optionalText,
+  ACTORLOG_AUTH_ISSUER: optionalText,
+  ACTORLOG_AUTH_AUDIENCE: optionalText,
+  ACTORLOG_AUTH_ROLES_CLAIM: z.string().default('roles'),
+  ACTORLOG_AUTH_TENANT_CLAIM: z.string().default('tenant'),
+  QUERY_RATE_LIMIT: positive.default(600),
+  REPORT_TICK_MS: positive.default(30_000),
   INGEST_BODY_LIMIT: positive.default(5 * 1024 * 1024),
   INGEST_MAX_EVENTS: positive.default(1000),
   EVENT_MAX_BYTES: positive.default(64 * 1024),
@@ -63,7 +70,16 @@ export interface Config {
     embeddedPath: string;
   };
   ingest: { port: number; bodyLimit: number; maxEvents: number; eventMaxBytes: number };
-  query: { port: number; analystToken?: string };
+  query: {
+    port: number;
+    // Development only: one static token with every role on every tenant.
+    analystToken?: string;
+    // Set: analysts present JWTs from the identity provider, verified here.
+    jwt?: { jwks: string; issuer: string; audience: string; rolesClaim: string; tenantClaim: string };
+    // Requests per minute per caller.
+    rateLimit: number;
+  };
+  reports: { tickMs: number; dir: string; signingKeyFile: string };
   processor: { clockSkewFutureMs: number; clockSkewPastMs: number; emitterSilentAfterMs: number };
 }
 
@@ -74,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ActorlogError('CONFIG_INVALID', detail);
   }
   const e = parsed.data;
+  if (e.ACTORLOG_AUTH_JWKS && (!e.ACTORLOG_AUTH_ISSUER || !e.ACTORLOG_AUTH_AUDIENCE)) {
+    throw new ActorlogError('CONFIG_INVALID', 'ACTORLOG_AUTH_JWKS needs ACTORLOG_AUTH_ISSUER and ACTORLOG_AUTH_AUDIENCE');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     dataDir,
@@ -103,7 +122,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEvents: e.INGEST_MAX_EVENTS,
       eventMaxBytes: e.EVENT_MAX_BYTES,
     },
-    query: { port: e.QUERY_PORT, analystToken: e.ACTORLOG_ANALYST_TOKEN },
+    query: {
+      port: e.QUERY_PORT,
+      analystToken: e.ACTORLOG_ANALYST_TOKEN,
+      jwt: e.ACTORLOG_AUTH_JWKS
+        ? {
+            jwks: e.ACTORLOG_AUTH_JWKS,
+            issuer: e.ACTORLOG_AUTH_ISSUER!,
+            audience: e.ACTORLOG_AUTH_AUDIENCE!,
+            rolesClaim: e.ACTORLOG_AUTH_ROLES_CLAIM,
+            tenantClaim: e.ACTORLOG_AUTH_TENANT_CLAIM,
+          }
+        : undefined,
+      rateLimit: e.QUERY_RATE_LIMIT,
+    },
+    reports: {
+      tickMs: e.REPORT_TICK_MS,
+      dir: path.join(dataDir, 'reports'),
+      signingKeyFile: path.join(dataDir, 'keys', 'report-signing.jwk'),
+    },
     processor: {
       clockSkewFutureMs: e.CLOCK_SKEW_FUTURE_MS,
       clockSkewPastMs: e.CLOCK_SKEW_PAST_MS,

@@ -11,6 +11,8 @@ export const ERRORS = {
   TOO_MANY_EVENTS: { status: 413, retriable: false, message: 'the request carries more events than one batch may hold' },
   ALL_EVENTS_REJECTED: { status: 400, retriable: false, message: 'no event in the request was accepted' },
   UNAUTHORIZED: { status: 401, retriable: false, message: 'a valid bearer token is required' },
+  FORBIDDEN: { status: 403, retriable: false, message: 'the caller may not do this' },
+  RATE_LIMITED: { status: 429, retriable: true, message: 'too many requests; retry later' },
   NOT_FOUND: { status: 404, retriable: false, message: 'no such resource' },
   INVALID_CURSOR: { status: 400, retriable: false, message: 'the cursor is not one this API issued' },
   BUS_UNAVAILABLE: { status: 503, retriable: true, message: 'the event bus cannot take events now; nothing was accepted' },

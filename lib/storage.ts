@@ -34,6 +34,10 @@ export interface Tables {
   sequenceGaps: string;
   revocations: string;
   tokenUses: string;
+  accessLog: string;
+  reportDefinitions: string;
+  reportRuns: string;
+  reportClaims: string;
 }
 
 export function tablesOf(database: string): Tables {
@@ -46,5 +50,9 @@ export function tablesOf(database: string): Tables {
     sequenceGaps: `${database}.sequence_gaps`,
     revocations: `${database}.revocations`,
     tokenUses: `${database}.token_uses`,
+    accessLog: `${database}.access_log`,
+    reportDefinitions: `${database}.report_definitions`,
+    reportRuns: `${database}.report_runs`,
+    reportClaims: `${database}.report_claims`,
   };
 }

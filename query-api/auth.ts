@@ -1,17 +1,89 @@
-// Bearer-token guard of the query API. For now one shared analyst token
-// (ACTORLOG_ANALYST_TOKEN); compared in constant time over digests so
-// neither the content nor the length leaks through timing.
+// Who is calling the query API. In production analysts present a JWT from
+// the organisation's identity provider, verified with jose against its JWKS
+// (a file or a URL) with issuer, audience and expiry checked; roles and
+// tenants come from configurable claims. Without a JWKS, one static token
+// (development only) stands for every role on every tenant.
+import fs from 'node:fs';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { FastifyRequest } from 'fastify';
+import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
+
+export const ROLES = ['analyst', 'compliance', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  sub: string;
+  roles: Role[];
+  // '*': every tenant (the development token only).
+  tenants: string[] | '*';
+  via: 'jwt' | 'static';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export type Authenticate = (request: FastifyRequest) => Promise<Principal>;
+
+function bearer(request: FastifyRequest): string {
+  const match = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '');
+  if (!match) throw new ActorlogError('UNAUTHORIZED');
+  return match[1]!;
+}
+
+// `a.b.c` in the claims, so nested role claims (realm_access.roles) work too.
+function claimAt(payload: JWTPayload, path: string): unknown {
+  let value: unknown = payload;
+  for (const part of path.split('.')) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;
+  return value;
+}
+
+const asStrings = (value: unknown): string[] =>
+  typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+export function jwtAuthenticator(cfg: NonNullable<Config['query']['jwt']>): Authenticate {
+  const keys = /^https?:\/\//.test(cfg.jwks)
+    ? createRemoteJWKSet(new URL(cfg.jwks))
+    : createLocalJWKSet(JSON.parse(fs.readFileSync(cfg.jwks, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]);
+  return async (request) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(bearer(request), keys, {
+        issuer: cfg.issuer,
+        audience: cfg.audience,
+        algorithms: ['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256'],
+        requiredClaims: ['sub', 'exp'],
+      }));
+    } catch (err) {
+      if (err instanceof ActorlogError) throw err;
+      throw new ActorlogError('UNAUTHORIZED', (err as { code?: string }).code ?? 'invalid token');
+    }
+    return {
+      sub: payload.sub!,
+      roles: asStrings(claimAt(payload, cfg.rolesClaim)).filter((r): r is Role => (ROLES as readonly string[]).includes(r)),
+      tenants: asStrings(claimAt(payload, cfg.tenantClaim)),
+      via: 'jwt',
+    };
+  };
+}
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
-export function bearerGuard(token: string): (request: FastifyRequest) => Promise<void> {
+export function staticAuthenticator(token: string): Authenticate {
   const expected = digest(token);
   return async (request) => {
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer ([^\s]+)$/i.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1]!), expected)) throw new ActorlogError('UNAUTHORIZED');
+    // Compared over digests: neither content nor length leaks through timing.
+    if (!timingSafeEqual(digest(bearer(request)), expected)) throw new ActorlogError('UNAUTHORIZED');
+    return { sub: 'static-development-token', roles: [...ROLES], tenants: '*', via: 'static' };
   };
+}
+
+export function requireRole(principal: Principal | undefined, role: Role): Principal {
+  if (!principal) throw new ActorlogError('UNAUTHORIZED');
+  if (!principal.roles.includes(role)) throw new ActorlogError('FORBIDDEN', `the ${role} role is required`);
+  return principal;
 }

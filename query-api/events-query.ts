@@ -5,11 +5,12 @@ import { FLAGS } from '../schemas/row.js';
 import { EVENT_TYPES } from '../schemas/event.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { decodeCursor, type Cursor } from './cursor.js';
+import { tenantCondition, type TenantScope } from './tenancy.js';
 
 const filterValue = z.string().min(1).max(256);
 
 export const eventSearchSchema = z.strictObject({
-  tenant: filterValue.optional(),
+  tenant: filterValue.optional().describe('narrow to one of your tenants'),
   human: filterValue.optional(),
   agent: filterValue.optional(),
   actor: filterValue.optional(),
@@ -28,9 +29,9 @@ export const eventSearchSchema = z.strictObject({
 
 export type EventSearch = z.infer<typeof eventSearchSchema>;
 
-// Equality filters: query parameter -> column.
+// Equality filters: query parameter -> column. (The tenant is not one: it
+// narrows the caller's scope, see tenancy.ts.)
 const EQUALS: [keyof EventSearch, string][] = [
-  ['tenant', 'tenant'],
   ['human', 'human_sub'],
   ['agent', 'agent_id'],
   ['server', 'server_id'],
@@ -45,9 +46,14 @@ const EQUALS: [keyof EventSearch, string][] = [
 // which GET /v1/events/{id} returns.
 export const LIST_COLUMNS = `* EXCEPT (event_json, raw_jws)`;
 
-export function buildEventSearch(table: string, search: EventSearch): { query: string; params: Record<string, unknown>; limit: number } {
-  const where: string[] = [];
+export function buildEventSearch(
+  table: string,
+  search: EventSearch,
+  scope: TenantScope,
+  columns = LIST_COLUMNS,
+): { query: string; params: Record<string, unknown>; limit: number } {
   const params: Record<string, unknown> = {};
+  const where: string[] = [tenantCondition(scope, 'tenant', params)];
   for (const [param, column] of EQUALS) {
     const value = search[param];
     if (value !== undefined) {
@@ -79,8 +85,8 @@ export function buildEventSearch(table: string, search: EventSearch): { query: s
   }
   // One row more than asked tells whether another page exists.
   params.limit_plus_one = search.limit + 1;
-  const query = `SELECT ${LIST_COLUMNS} FROM ${table} FINAL
-    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+  const query = `SELECT ${columns} FROM ${table} FINAL
+    WHERE ${where.join(' AND ')}
     ORDER BY time DESC, id DESC
     LIMIT {limit_plus_one:UInt32}`;
   return { query, params, limit: search.limit };

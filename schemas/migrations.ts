@@ -185,4 +185,66 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = ReplacingMergeTree ORDER BY (tenant, jti, server_id)`,
     ],
   },
+  {
+    version: 4,
+    name: 'access log and reports',
+    statements: (db) => [
+      // Every query API call: who, what, with which parameters, how many rows.
+      `CREATE TABLE IF NOT EXISTS ${db}.access_log (
+        time DateTime64(3, 'UTC'),
+        request_id String,
+        sub String,
+        via LowCardinality(String),
+        roles Array(LowCardinality(String)),
+        tenants Array(String),
+        method LowCardinality(String),
+        route String,
+        params String,
+        status UInt16,
+        rows Int64,
+        duration_ms Float64,
+        client_ip String
+      ) ENGINE = MergeTree PARTITION BY toYYYYMM(time) ORDER BY (time, sub)`,
+      `CREATE TABLE IF NOT EXISTS ${db}.report_definitions (
+        id String,
+        tenant String,
+        name String,
+        kind LowCardinality(String),
+        search String,
+        period String,
+        schedule String,
+        format LowCardinality(String),
+        created_by String,
+        created_at DateTime64(3, 'UTC'),
+        deleted UInt8,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant, id)`,
+      // run_id is derived from (report, due time) for scheduled runs, so two
+      // instances that both ran one due time leave one row.
+      `CREATE TABLE IF NOT EXISTS ${db}.report_runs (
+        run_id String,
+        report_id String,
+        tenant String,
+        trigger LowCardinality(String),
+        due_at DateTime64(3, 'UTC'),
+        period_from DateTime64(3, 'UTC'),
+        period_to DateTime64(3, 'UTC'),
+        status LowCardinality(String),
+        error String,
+        format LowCardinality(String),
+        row_count UInt64,
+        sha256 String,
+        content String CODEC(ZSTD(3)),
+        manifest_jws String,
+        generated_at DateTime64(3, 'UTC'),
+        generated_by String
+      ) ENGINE = ReplacingMergeTree ORDER BY (tenant, report_id, run_id)`,
+      // Instances claim a due run here; the earliest claim runs it.
+      `CREATE TABLE IF NOT EXISTS ${db}.report_claims (
+        run_id String,
+        instance String,
+        claimed_at DateTime64(3, 'UTC')
+      ) ENGINE = MergeTree ORDER BY (run_id, claimed_at, instance)`,
+    ],
+  },
 ];

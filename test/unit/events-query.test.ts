@@ -23,10 +23,11 @@ test('every filter value travels as a query parameter, never in the SQL text', (
     to: '2026-02-01T00:00:00.000+01:00',
     cursor: encodeCursor({ time: '2026-01-15 10:00:00.000', id: hostile }),
   });
-  const { query, params } = buildEventSearch('actorlog.events', search);
+  const { query, params } = buildEventSearch('actorlog.events', search, { tenants: [hostile] });
   assert.ok(!query.includes(hostile), 'no caller value in the SQL');
   assert.ok(!query.includes('deny'));
-  for (const name of ['human', 'agent', 'actor', 'server', 'tool', 'session', 'trace', 'tenant']) {
+  assert.deepEqual(params.scope_tenants, [hostile]);
+  for (const name of ['human', 'agent', 'actor', 'server', 'tool', 'session', 'trace']) {
     assert.equal(params[name], hostile, name);
     assert.match(query, new RegExp(`\\{${name}:String\\}`));
   }
@@ -36,9 +37,9 @@ test('every filter value travels as a query parameter, never in the SQL text', (
   assert.equal(params.limit_plus_one, 101);
 });
 
-test('no filters: newest first, limit + 1', () => {
-  const { query, params } = buildEventSearch('db.events', eventSearchSchema.parse({ limit: '5' }));
-  assert.doesNotMatch(query, /WHERE/);
+test('no filters: every tenant of the scope, newest first, limit + 1', () => {
+  const { query, params } = buildEventSearch('db.events', eventSearchSchema.parse({ limit: '5' }), { tenants: null });
+  assert.match(query, /WHERE 1\s/);
   assert.match(query, /ORDER BY time DESC, id DESC/);
   assert.equal(params.limit_plus_one, 6);
 });
