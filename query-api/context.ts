@@ -58,4 +58,5 @@ export function windowParams(query: { from?: string; to?: string }, params: Reco
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
-export const WINDOW_SQL = `time >= {from:DateTime64(3, 'UTC')} AND time < {to:DateTime64(3, 'UTC')}`;
+export const windowSql = (column: string) => `${column} >= {from:DateTime64(3, 'UTC')} AND ${column} < {to:DateTime64(3, 'UTC')}`;
+export const WINDOW_SQL = windowSql('time');

@@ -15,6 +15,10 @@ import type { Authenticate } from './auth.js';
 import { accessLogHook } from './access-log.js';
 import type { RouteDeps } from './context.js';
 import { eventRoutes } from './routes/events.js';
+import { activityRoutes } from './routes/activity.js';
+import { graphRoutes } from './routes/graph.js';
+import { findingRoutes } from './routes/findings.js';
+import { adminRoutes } from './routes/admin.js';
 
 export interface QueryApiOptions {
   storage: Storage;
@@ -69,7 +73,9 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
     scope.addHook('onResponse', accessLogHook(storage, tables, metrics));
     const routes = scope.withTypeProvider<ZodTypeProvider>();
     const deps: RouteDeps = { storage, tables, keysFile: opts.keysFile };
-    for (const register of [eventRoutes, ...(opts.extraRoutes ?? [])]) register(routes, deps);
+    for (const register of [eventRoutes, activityRoutes, graphRoutes, findingRoutes, adminRoutes, ...(opts.extraRoutes ?? [])]) {
+      register(routes, deps);
+    }
   });
   return app;
 }

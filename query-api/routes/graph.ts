@@ -1,0 +1,117 @@
+// The delegation chain of one session or trace as a graph: human -> agent ->
+// sub-agents -> server -> tool, each node and edge with its first and last
+// time, how often, and how often denied.
+import { z } from 'zod';
+import { ActorlogError } from '../../lib/errors.js';
+import { fromClickHouseTime } from '../../lib/time.js';
+import { tenantCondition } from '../tenancy.js';
+import { access, select, type App, type RouteDeps } from '../context.js';
+
+interface GraphRow {
+  time: string;
+  human_sub: string;
+  agent_id: string;
+  actor_chain: string[];
+  server_id: string;
+  tool_name: string;
+  outcome: string;
+}
+
+interface Node {
+  id: string;
+  kind: 'human' | 'agent' | 'server' | 'tool';
+  label: string;
+  first: string;
+  last: string;
+  events: number;
+}
+interface Edge {
+  from: string;
+  to: string;
+  kind: 'acted_for' | 'delegated_to' | 'called' | 'invoked';
+  first: string;
+  last: string;
+  events: number;
+  denied: number;
+}
+
+const MAX_EVENTS = 10_000;
+
+export function buildGraph(rows: GraphRow[]): { nodes: Node[]; edges: Edge[] } {
+  const nodes = new Map<string, Node>();
+  const edges = new Map<string, Edge>();
+  const node = (id: string, kind: Node['kind'], label: string, time: string) => {
+    const n = nodes.get(id) ?? { id, kind, label, first: time, last: time, events: 0 };
+    n.first = time < n.first ? time : n.first;
+    n.last = time > n.last ? time : n.last;
+    n.events++;
+    nodes.set(id, n);
+    return id;
+  };
+  const edge = (from: string, to: string, kind: Edge['kind'], time: string, denied: boolean) => {
+    const key = `${from}\u0000${to}`;
+    const e = edges.get(key) ?? { from, to, kind, first: time, last: time, events: 0, denied: 0 };
+    e.first = time < e.first ? time : e.first;
+    e.last = time > e.last ? time : e.last;
+    e.events++;
+    if (denied) e.denied++;
+    edges.set(key, e);
+  };
+  for (const r of rows) {
+    const t = fromClickHouseTime(r.time);
+    const denied = r.outcome === 'deny';
+    // The path of authority: the human, then the actor chain from the
+    // innermost (first delegate) to the outermost (acting now), which is
+    // normally the event's agent; the agent closes the path if the chain
+    // does not name it.
+    const path: string[] = [];
+    if (r.human_sub) path.push(node(`human:${r.human_sub}`, 'human', r.human_sub, t));
+    for (const actor of [...[...r.actor_chain].reverse(), r.agent_id]) {
+      const id = `agent:${actor}`;
+      if (actor && !path.includes(id)) path.push(node(id, 'agent', actor, t));
+    }
+    path.forEach((id, i) => {
+      const from = path[i - 1];
+      if (from) edge(from, id, from.startsWith('human:') ? 'acted_for' : 'delegated_to', t, denied);
+    });
+    const last = path[path.length - 1];
+    if (r.server_id) {
+      const server = node(`server:${r.server_id}`, 'server', r.server_id, t);
+      if (last) edge(last, server, 'called', t, denied);
+      if (r.tool_name) edge(server, node(`tool:${r.server_id}/${r.tool_name}`, 'tool', r.tool_name, t), 'invoked', t, denied);
+    }
+  }
+  return { nodes: [...nodes.values()], edges: [...edges.values()] };
+}
+
+export function graphRoutes(app: App, deps: RouteDeps): void {
+  for (const [path, column, name] of [
+    ['/v1/sessions/:id/graph', 'session_id', 'session'],
+    ['/v1/traces/:id/graph', 'trace_id', 'trace'],
+  ] as const) {
+    app.get(
+      path,
+      {
+        schema: {
+          summary: `The delegation chain of one ${name}: human, agents, sub-agents, servers and tools as nodes and edges with times`,
+          tags: ['incident'],
+          params: z.object({ id: z.string().min(1).max(256) }),
+          querystring: z.strictObject({ tenant: z.string().min(1).max(256).optional() }),
+        },
+      },
+      async (request) => {
+        const scope = access(request, 'analyst', request.query.tenant);
+        const params: Record<string, unknown> = { id: request.params.id, max: MAX_EVENTS };
+        const rows = await select<GraphRow>(
+          deps.storage,
+          `SELECT time, human_sub, agent_id, actor_chain, server_id, tool_name, outcome FROM ${deps.tables.events} FINAL
+           WHERE ${tenantCondition(scope, 'tenant', params)} AND ${column} = {id:String} ORDER BY time LIMIT {max:UInt32}`,
+          params,
+        );
+        if (rows.length === 0) throw new ActorlogError('NOT_FOUND', `no events in ${name} ${request.params.id}`);
+        request.rowsReturned = rows.length;
+        return { [name]: request.params.id, events: rows.length, truncated: rows.length === MAX_EVENTS, ...buildGraph(rows) };
+      },
+    );
+  }
+}

@@ -1,0 +1,234 @@
+// The query API as analysts and admins use it, with JWTs from an identity
+// provider, on seeded data in two tenants: every endpoint's answers, role
+// checks, tenant isolation under hostile parameters, the access log, the rate
+// limit, the OpenAPI document.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EmitterClient } from '../../sdk/client.js';
+import { startAll, type Context, type Running } from '../../cli/services.js';
+import { runDemo } from '../../cli/demo.js';
+import { registeredEmitter, tempDir, toolCall } from '../helpers/fixtures.js';
+import { testIdp, type TestIdp } from '../helpers/idp.js';
+import { api, context, post, testConfig } from '../helpers/services.js';
+
+describe('query API', { timeout: 120_000 }, () => {
+  let ctx: Context;
+  let running: Running;
+  let idp: TestIdp;
+  let q: string;
+  let acme: string; // analyst token for tenant acme
+  let globexEventId: string;
+  const get = (path: string, token: string | null = acme) => api(q, path, token);
+
+  before(async () => {
+    idp = await testIdp();
+    const config = testConfig({ env: { ...idp.env, QUERY_RATE_LIMIT: '400' } });
+    ctx = await context(config);
+    running = await startAll(ctx);
+    q = running.queryUrl!;
+    // acme: the demo's traffic; globex: events of its own.
+    await runDemo({ endpoint: running.ingestUrl!, dataDir: config.dataDir, registryFile: config.keysFile });
+    const globex = await registeredEmitter(config.keysFile, 'gw:globex');
+    const client = new EmitterClient({ endpoint: running.ingestUrl!, source: globex.source, privateJwk: globex.key.privateJwk, stateDir: tempDir() });
+    globexEventId = await client.emit(toolCall({ tenant: 'globex', human: { sub: 'u-alice', iss: 'https://login.globex.example' }, context: { session_id: 'sess-alice-1' } }));
+    await client.close();
+    await post(running.ingestUrl!, 'garbage-for-quarantine', 'application/jose');
+    acme = await idp.token({ sub: 'analyst-ann', roles: ['analyst'], tenant: 'acme' });
+  });
+  after(() => running.close());
+
+  test('authentication: issuer, audience, expiry and signature are checked', async () => {
+    assert.equal((await get('/v1/events', null)).status, 401);
+    for (const opts of [{ issuer: 'https://evil.example' }, { audience: 'someone-else' }, { expiresIn: '-1m' }, { foreignKey: true }]) {
+      const bad = await idp.token({ sub: 'x', roles: ['analyst'], tenant: 'acme' }, opts);
+      const answer = await get('/v1/events', bad);
+      assert.equal(answer.status, 401, JSON.stringify(opts));
+      assert.equal(answer.body.error.code, 'UNAUTHORIZED');
+    }
+    // The development token is off once a JWKS is configured.
+    assert.equal((await get('/v1/events', 'test-analyst-token')).status, 401);
+  });
+
+  test('roles: analysts read events, not the access log; compliance does not read events', async () => {
+    const compliance = await idp.token({ sub: 'carl', roles: ['compliance'], tenant: 'acme' });
+    assert.equal((await get('/v1/events', compliance)).body.error.code, 'FORBIDDEN');
+    assert.equal((await get('/v1/admin/access-log')).body.error.code, 'FORBIDDEN');
+    const noTenant = await idp.token({ sub: 'nobody', roles: ['analyst'] });
+    assert.equal((await get('/v1/events', noTenant)).status, 403);
+  });
+
+  test('tenant isolation holds whatever the parameters say', async () => {
+    const all = await get('/v1/events?limit=1000');
+    assert.ok(all.body.events.length > 10);
+    assert.ok(all.body.events.every((e: any) => e.tenant === 'acme'));
+    assert.equal((await get('/v1/events?tenant=globex')).status, 403);
+    assert.equal((await get(`/v1/events/${globexEventId}`)).status, 404);
+    const globexAnalyst = await idp.token({ sub: 'gina', roles: ['analyst'], tenant: 'globex' });
+    assert.deepEqual((await get('/v1/events', globexAnalyst)).body.events.map((e: any) => e.id), [globexEventId]);
+
+    const injections = ["' OR 1=1 --", "acme' OR tenant='globex", "x') OR ('1'='1", '\\', "'; DROP TABLE actorlog.events; --", '%27%20OR%201%3D1'];
+    for (const value of injections) {
+      const v = encodeURIComponent(value);
+      for (const filter of ['human', 'agent', 'actor', 'server', 'tool', 'session', 'trace']) {
+        const answer = await get(`/v1/events?${filter}=${v}`);
+        assert.equal(answer.status, 200, `${filter}=${value}`);
+        assert.deepEqual(answer.body.events, [], `${filter}=${value}`);
+      }
+      assert.equal((await get(`/v1/events?tenant=${v}`)).status, 403);
+      for (const path of [`/v1/humans/${v}/activity`, `/v1/agents/${v}/activity`, `/v1/blast-radius?jti=${v}`, `/v1/blast-radius?grant=${v}`, `/v1/quarantine?source=${v}`]) {
+        const answer = await get(path);
+        assert.equal(answer.status, 200, path);
+        // The answer echoes the parameter; apart from that, nothing of globex.
+        const echoed = JSON.stringify(value).slice(1, -1);
+        assert.ok(!JSON.stringify(answer.body).replaceAll(echoed, '').includes('globex'), path);
+      }
+      assert.equal((await get(`/v1/sessions/${v}/graph`)).status, 404);
+      assert.equal((await get(`/v1/events/${v}`)).status, 404);
+    }
+    // Alice of globex shares a user id and a session id with acme's Alice: never mixed.
+    const alice = await get('/v1/humans/u-alice/activity');
+    assert.ok(alice.body.agents.length > 0);
+    assert.ok(!alice.body.agents.some((a: any) => a.agent_id === 'agent:research'), "globex's agent is not in acme's Alice's activity");
+    const graph = await get('/v1/sessions/sess-alice-1/graph');
+    assert.ok(!graph.body.nodes.some((n: any) => n.label === 'agent:research'), 'the globex agent is not in acme\'s session graph');
+    // The events table is still there.
+    assert.equal((await get('/v1/events?limit=1')).status, 200);
+  });
+
+  test('human activity: agents, delegations, servers and tools, allowed vs denied, flags, by day', async () => {
+    const { status, body } = await get('/v1/humans/u-bob/activity');
+    assert.equal(status, 200);
+    const support = body.agents.find((a: any) => a.agent_id === 'agent:support-bot');
+    assert.ok(support.events >= 6);
+    assert.equal(support.denied, 1);
+    assert.ok(support.grants.includes('grant-bob-support'));
+    assert.ok(support.servers.includes('mcp:crm') && support.servers.includes('mcp:files'));
+    assert.ok(support.tools.includes('crm.export_contacts'));
+    assert.equal(body.flags.after_revocation, 1);
+    assert.equal(body.flags.jti_reuse, 1);
+    assert.ok(body.by_day.reduce((n: number, d: any) => n + d.events, 0) >= support.events);
+  });
+
+  test('agent activity: on whose behalf, runtime identities, tools, denials', async () => {
+    const { body } = await get('/v1/agents/agent:support-bot/activity');
+    assert.deepEqual(body.on_behalf_of.map((p: any) => p.human_sub).sort(), ['u-bob', 'u-carol']);
+    assert.deepEqual(body.runtime_identities.map((r: any) => `${r.kind}:${r.id}`), ['workload:k8s:support/support-bot']);
+    const exportTool = body.tools.find((t: any) => t.tool_name === 'crm.export_contacts');
+    assert.deepEqual([exportTool.events, exportTool.denied, exportTool.intent, exportTool.sensitivity], [2, 1, 'export', 'restricted']);
+    assert.equal(body.flags.impersonation, 1);
+  });
+
+  test('session graph: human -> agent -> sub-agent -> server -> tool, with times', async () => {
+    const { body } = await get('/v1/sessions/sess-alice-1/graph');
+    const ids = body.nodes.map((n: any) => n.id);
+    for (const id of ['human:u-alice', 'agent:agent:research-assistant', 'agent:agent:summarizer', 'server:mcp:crm', 'server:mcp:files', 'tool:mcp:files/files.summarize_document']) {
+      assert.ok(ids.includes(id), id);
+    }
+    const edge = (from: string, to: string) => body.edges.find((e: any) => e.from === from && e.to === to);
+    assert.equal(edge('human:u-alice', 'agent:agent:research-assistant').kind, 'acted_for');
+    assert.equal(edge('agent:agent:research-assistant', 'agent:agent:summarizer').kind, 'delegated_to');
+    assert.equal(edge('agent:agent:summarizer', 'server:mcp:files').kind, 'called');
+    assert.ok(Date.parse(edge('human:u-alice', 'agent:agent:research-assistant').first) <= Date.parse(edge('human:u-alice', 'agent:agent:research-assistant').last));
+    assert.equal((await get('/v1/traces/trace-sess-bob-1/graph')).status, 200);
+  });
+
+  test('blast radius of a token, a grant, an agent', async () => {
+    const jti = await get('/v1/blast-radius?jti=jti-bob-crm');
+    assert.deepEqual(jti.body.summary.servers.sort(), ['mcp:crm', 'mcp:files']);
+    assert.deepEqual(jti.body.summary.humans, ['u-bob']);
+    assert.ok(jti.body.summary.flags.includes('jti_reuse'));
+    assert.ok(jti.body.summary.resources.includes('doc:pricing'));
+    const grant = await get('/v1/blast-radius?grant=grant-alice-research');
+    assert.ok(grant.body.summary.events >= 5);
+    assert.ok(grant.body.tools.some((t: any) => t.tool_name === 'crm.search_contacts'));
+    const agent = await get('/v1/blast-radius?agent=agent:support-bot');
+    assert.equal(agent.body.summary.denied, 1);
+    assert.equal((await get('/v1/blast-radius?jti=a&grant=b')).body.error.code, 'BAD_REQUEST');
+  });
+
+  test('findings by flag and by human; emitter health; quarantine', async () => {
+    const byFlag = await get('/v1/findings');
+    const flags = Object.fromEntries(byFlag.body.findings.map((f: any) => [f.flag, f.events]));
+    for (const f of ['impersonation', 'token_passthrough', 'jti_reuse', 'after_revocation', 'scope_exceeded', 'identity_context_loss']) assert.ok(flags[f] >= 1, f);
+    const byHuman = await get('/v1/findings?group_by=human&flag=impersonation');
+    assert.deepEqual(byHuman.body.findings.map((f: any) => [f.human, f.flag]), [['u-carol', 'impersonation']]);
+
+    const emitters = await get('/v1/emitters');
+    const sources = emitters.body.emitters.map((e: any) => e.source).sort();
+    assert.deepEqual(sources, ['gw:demo-gateway', 'idp:demo-okta', 'mcp:demo-crm']);
+    assert.ok(emitters.body.emitters.every((e: any) => e.last_seq >= 1 && e.open_gaps === 0 && e.silent === false));
+
+    // The garbage had no tenant to claim: the development scope would see it, a tenant's analyst does not.
+    assert.deepEqual((await get('/v1/quarantine')).body.quarantined, []);
+  });
+
+  test('export: the same search streamed as NDJSON and CSV', async () => {
+    const search = await get('/v1/events?human=u-bob&limit=1000');
+    const ndjson = await get('/v1/events/export?human=u-bob&format=ndjson');
+    const lines = (ndjson.body as string).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((e) => e.id), search.body.events.map((e: any) => e.id));
+    const csv = await fetch(`${q}/v1/events/export?human=u-bob&format=csv`, { headers: { authorization: `Bearer ${acme}` } });
+    assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
+    const rows = (await csv.text()).trim().split('\r\n');
+    assert.equal(rows.length, search.body.events.length + 1);
+    assert.match(rows[0]!, /^id,tenant,type,time/);
+  });
+
+  test('one event in full: row, signed event, the key that verified it', async () => {
+    const [first] = (await get('/v1/events?flag=impersonation')).body.events;
+    const { body } = await get(`/v1/events/${first.id}`);
+    assert.equal(body.event.id, first.id);
+    assert.deepEqual(body.flags, ['impersonation']);
+    assert.equal(body.signed.payload.id, first.id);
+    assert.equal(body.verified_by.emitter, 'gw:demo-gateway');
+    assert.equal(body.verified_by.alg, 'EdDSA');
+    assert.equal(body.verified_by.state_now, 'active');
+    assert.equal(body.verified_by.public_jwk.d, undefined);
+  });
+
+  test('every call is in the access log, with who, what and how many rows; admins read it', async () => {
+    const token = await idp.token({ sub: 'analyst-audited', roles: ['analyst'], tenant: 'acme' });
+    await get('/v1/events?human=u-bob&limit=3', token);
+    await get('/v1/events?tenant=globex', token);
+    const admin = await idp.token({ sub: 'admin-ada', roles: ['admin'], tenant: 'acme' });
+    const { status, body } = await get('/v1/admin/access-log?sub=analyst-audited', admin);
+    assert.equal(status, 200);
+    const calls = body.calls.sort((a: any, b: any) => a.time.localeCompare(b.time));
+    assert.deepEqual(
+      calls.map((c: any) => [c.route, c.status, c.rows, c.params.human ?? c.params.tenant]),
+      [
+        ['/v1/events', 200, 3, 'u-bob'],
+        ['/v1/events', 403, -1, 'globex'],
+      ],
+    );
+    assert.deepEqual(calls[0].tenants, ['acme']);
+    assert.equal(calls[0].via, 'jwt');
+    const keys = await get('/v1/admin/keys', admin);
+    assert.equal(keys.status, 200);
+  });
+
+  test('rate limit per caller, with the documented error shape', async () => {
+    const token = await idp.token({ sub: 'hasty', roles: ['analyst'], tenant: 'acme' });
+    let limited;
+    for (let i = 0; i < 410 && !limited; i++) {
+      const answer = await get('/v1/emitters', token);
+      if (answer.status === 429) limited = answer;
+    }
+    assert.ok(limited, 'the 401st call in a minute is refused');
+    assert.deepEqual(limited.body.error.code, 'RATE_LIMITED');
+    assert.equal(limited.body.error.retriable, true);
+    // Others are not affected.
+    assert.equal((await get('/v1/emitters')).status, 200);
+  });
+
+  test('OpenAPI document and browsable reference', async () => {
+    const doc = await get('/openapi.json', null);
+    assert.equal(doc.body.openapi.startsWith('3'), true);
+    for (const path of ['/v1/events', '/v1/events/export', '/v1/humans/{sub}/activity', '/v1/agents/{id}/activity', '/v1/sessions/{id}/graph', '/v1/blast-radius', '/v1/findings', '/v1/emitters', '/v1/quarantine', '/v1/admin/access-log']) {
+      assert.ok(doc.body.paths[path], path);
+    }
+    const ui = await fetch(`${q}/docs/`);
+    assert.equal(ui.status, 200);
+    assert.match(await ui.text(), /swagger/i);
+  });
+});
