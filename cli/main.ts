@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 import { keysCommand } from './keys.js';
+import { reportCommand } from './report.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
 import { emitCommand } from './emit.js';
 import { runDemo } from './demo.js';
@@ -25,6 +26,10 @@ const USAGE = `actorlog <command> [options]
   emit --emitter ID --key FILE [--endpoint URL] [--state-dir DIR] [FILE|-]
                              sign JSON events (array, object or NDJSON) and send them
   demo [--endpoint URL]      send realistic demo traffic to a running instance
+  report run --id REPORT_ID [--out DIR]
+                             run a report now: writes the file and its signed manifest
+  report verify --file FILE --manifest FILE.jws [--jwks JWKS.json]
+                             prove a report file and its manifest unaltered
 
 Configuration comes from the environment; see the README.`;
 
@@ -74,6 +79,8 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     case 'keys':
       return keysCommand(config, rest);
+    case 'report':
+      return reportCommand(config, rest);
     case 'emit': {
       const { positionals, values } = parseArgs({
         args: rest,

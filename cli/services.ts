@@ -21,6 +21,9 @@ import { createProcessorState, type BatchDeps } from '../processor/batch.js';
 import { markSilentEmitters } from '../processor/state/sequences.js';
 import { buildQueryApi } from '../query-api/server.js';
 import { jwtAuthenticator, staticAuthenticator } from '../query-api/auth.js';
+import { reportRoutes } from '../query-api/routes/reports.js';
+import { ReportService, startScheduler } from '../reports/service.js';
+import { loadReportKey } from '../reports/signing.js';
 
 export interface Running {
   ingestUrl?: string;
@@ -130,15 +133,25 @@ export async function startQueryApi(ctx: Context): Promise<Running> {
   const { config } = ctx;
   const authenticate = config.query.jwt ? jwtAuthenticator(config.query.jwt) : staticAuthenticator(analystToken(config).token);
   if (!config.query.jwt) ctx.logger.warn('query API uses the static development token; set ACTORLOG_AUTH_JWKS for analyst JWTs');
+  const reportKey = await loadReportKey(config.reports.signingKeyFile);
+  const reports = new ReportService({ ...ctx, key: reportKey });
   const app = buildQueryApi({
     ...ctx,
     authenticate,
     keysFile: config.keysFile,
     rateLimit: config.query.rateLimit,
     logLevel: config.logLevel,
+    extraRoutes: [reportRoutes(reports, reportKey)],
   });
   const queryUrl = await listen(app, config.host, config.query.port);
-  return { queryUrl, close: () => app.close() };
+  const stopScheduler = startScheduler(reports, config.reports.tickMs, ctx.logger);
+  return {
+    queryUrl,
+    async close() {
+      stopScheduler();
+      await app.close();
+    },
+  };
 }
 
 // Everything in one process: ingest, the processor when there is a bus, and

@@ -10,7 +10,13 @@ type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient
 
 export async function createStorage(cfg: Config['clickhouse']): Promise<Storage> {
   if (cfg.url) {
-    return createClient({ url: cfg.url, username: cfg.username, password: cfg.password });
+    return createClient({
+      url: cfg.url,
+      username: cfg.username,
+      password: cfg.password,
+      // Counts come back as JSON numbers, as the embedded engine gives them.
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
   }
   // Loaded only in embedded mode, so a deployment against a ClickHouse server
   // can install without the engine's native library.

@@ -32,7 +32,20 @@ export function access(request: FastifyRequest, role: Role, requestedTenant?: st
   return tenantScope(requireRole(request.principal, role), requestedTenant);
 }
 
-const TIME_COLUMNS = new Set(['time', 'ingested_at', 'delegation_expires_at', 'first', 'last', 'received_at', 'last_seen', 'last_heartbeat', 'silent_since', 'detected_at', 'closed_at']);
+const TIME_COLUMNS = new Set([
+  'time',
+  'ingested_at',
+  'delegation_expires_at',
+  'first',
+  'last',
+  'first_seen',
+  'last_seen',
+  'received_at',
+  'last_heartbeat',
+  'silent_since',
+  'detected_at',
+  'closed_at',
+]);
 
 // Stored times go out as RFC 3339, like the events that carried them.
 export function present<T extends Record<string, unknown>>(row: T): T {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { FLAGS } from '../schemas/row.js';
 import { EVENT_TYPES } from '../schemas/event.js';
 import { toClickHouseTime } from '../lib/time.js';
-import { decodeCursor, type Cursor } from './cursor.js';
+import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
+import type { Storage } from '../lib/storage.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
 
 const filterValue = z.string().min(1).max(256);
@@ -90,4 +91,35 @@ export function buildEventSearch(
     ORDER BY time DESC, id DESC
     LIMIT {limit_plus_one:UInt32}`;
   return { query, params, limit: search.limit };
+}
+
+export type EventRow = Record<string, unknown> & { id: string; time: string };
+
+// One page of a search and the cursor of the next, if any.
+export async function searchPage(storage: Storage, table: string, search: EventSearch, scope: TenantScope): Promise<{ page: EventRow[]; next: string | null }> {
+  const { query, params, limit } = buildEventSearch(table, search, scope);
+  const rows = await (await storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<EventRow>();
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, next: rows.length > limit && last ? encodeCursor({ time: last.time, id: last.id }) : null };
+}
+
+// Every row of a search, page by page with the same stable cursor the API
+// hands out, so memory stays bounded whatever the transport buffers.
+export async function* searchAll(
+  storage: Storage,
+  table: string,
+  search: Omit<EventSearch, 'limit' | 'cursor'>,
+  scope: TenantScope,
+  maxRows: number,
+  pageSize = 5_000,
+): AsyncGenerator<EventRow[]> {
+  let cursor: string | undefined;
+  let sent = 0;
+  do {
+    const { page, next } = await searchPage(storage, table, { ...search, limit: Math.min(pageSize, maxRows - sent), cursor }, scope);
+    yield page;
+    sent += page.length;
+    cursor = next ?? undefined;
+  } while (cursor && sent < maxRows);
 }

@@ -3,24 +3,14 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ActorlogError } from '../../lib/errors.js';
 import { readRegistry } from '../../keys/registry.js';
-import { encodeCursor } from '../cursor.js';
-import { csvLine } from '../csv.js';
-import { buildEventSearch, eventSearchSchema, type EventSearch } from '../events-query.js';
-import { tenantCondition, type TenantScope } from '../tenancy.js';
+import { MEDIA_TYPES, rowEncoder } from '../../lib/row-format.js';
+import { eventSearchSchema, searchAll, searchPage } from '../events-query.js';
+import { tenantCondition } from '../tenancy.js';
 import { access, present, select, type App, type RouteDeps } from '../context.js';
 
 type Row = Record<string, unknown> & { id: string; time: string };
 
-const EXPORT_PAGE = 5_000;
 const EXPORT_MAX_ROWS = 1_000_000;
-
-async function searchPage(deps: RouteDeps, search: EventSearch, scope: TenantScope) {
-  const { query, params, limit } = buildEventSearch(deps.tables.events, search, scope);
-  const rows = await select<Row>(deps.storage, query, params);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { page, next: rows.length > limit && last ? encodeCursor({ time: last.time, id: last.id }) : null };
-}
 
 export function eventRoutes(app: App, deps: RouteDeps): void {
   app.get(
@@ -28,7 +18,7 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
     { schema: { summary: 'Search events, newest first', tags: ['incident'], querystring: eventSearchSchema } },
     async (request) => {
       const scope = access(request, 'analyst', request.query.tenant);
-      const { page, next } = await searchPage(deps, request.query, scope);
+      const { page, next } = await searchPage(deps.storage, deps.tables.events, request.query, scope);
       request.rowsReturned = page.length;
       return { events: page.map(present), next_cursor: next };
     },
@@ -46,33 +36,18 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
     async (request, reply) => {
       const { format, ...filters } = request.query;
       const scope = access(request, 'analyst', filters.tenant);
-      let header: string[] | undefined;
-      let cursor: string | undefined;
+      const encode = rowEncoder(format);
       let sent = 0;
-      // Page through with the same stable cursor the API hands out, so memory
-      // stays bounded whatever the transport buffers.
       const lines = async function* () {
-        do {
-          const { page, next } = await searchPage(deps, { ...filters, limit: EXPORT_PAGE, cursor } as EventSearch, scope);
-          for (const raw of page) {
-            const row = present(raw);
-            if (format === 'ndjson') yield `${JSON.stringify(row)}\n`;
-            else {
-              if (!header) {
-                header = Object.keys(row);
-                yield csvLine(header);
-              }
-              yield csvLine(header.map((k) => row[k]));
-            }
-          }
+        for await (const page of searchAll(deps.storage, deps.tables.events, filters, scope, EXPORT_MAX_ROWS)) {
+          yield page.map((row) => encode(present(row))).join('');
           sent += page.length;
           request.rowsReturned = sent;
-          cursor = next ?? undefined;
-        } while (cursor && sent < EXPORT_MAX_ROWS);
+        }
       };
       return reply
-        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
-        .header('content-disposition', `attachment; filename="actorlog-events.${format === 'csv' ? 'csv' : 'ndjson'}"`)
+        .type(MEDIA_TYPES[format])
+        .header('content-disposition', `attachment; filename="actorlog-events.${format}"`)
         .send(Readable.from(lines()));
     },
   );

@@ -43,6 +43,7 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
   });
 
   after(async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
     server.kill('SIGTERM');
     await once(server, 'exit');
   });
@@ -115,5 +116,31 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.deepEqual(afterLeaving.body.events.map((e: any) => [e.human_sub, e.tool_name]), [['u-bob', 'github.read_repo']]);
     const exceeded = await api(query, '/v1/events?flag=scope_exceeded', token);
     assert.deepEqual(exceeded.body.events.map((e: any) => [e.tool_name, e.outcome]), [['crm.export_contacts', 'deny']]);
+  });
+
+  test('report run writes a file and its signed manifest; report verify proves them unaltered', async () => {
+    const created = await fetch(`${query}/v1/reports`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'denials', kind: 'denied_actions', tenant: 'acme', period: 'P1D', schedule: '0 6 * * *', format: 'csv' }),
+    });
+    assert.equal(created.status, 201);
+    const { id } = (await created.json()) as { id: string };
+    // The embedded engine has one process per data folder: stop the service first.
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+
+    const out = tempDir();
+    const ran = run(['report', 'run', '--id', id, '--out', out]);
+    assert.equal(ran.status, 0, ran.stderr);
+    const [file, manifest] = ran.stdout.trim().split('\n');
+    assert.equal(fs.readFileSync(file!, 'utf8').trim().split('\r\n').length, 3, 'a header and the two denials');
+    const verified = run(['report', 'verify', '--file', file!, '--manifest', manifest!]);
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.match(verified.stdout, /verified: denials \(denied_actions, tenant acme\)/);
+    fs.appendFileSync(file!, 'x');
+    const tampered = run(['report', 'verify', '--file', file!, '--manifest', manifest!]);
+    assert.equal(tampered.status, 1);
+    assert.match(tampered.stderr, /NOT VERIFIED/);
   });
 });

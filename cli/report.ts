@@ -1,0 +1,58 @@
+// `actorlog report run|verify`: produce a report file and its signed manifest
+// from the shell, and prove a file and manifest unaltered.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { JSONWebKeySet } from 'jose';
+import type { Config } from '../lib/config.js';
+import { ActorlogError } from '../lib/errors.js';
+import { ReportService } from '../reports/service.js';
+import { loadReportKey, verifyReport } from '../reports/signing.js';
+import { openContext } from './services.js';
+
+const usage = 'usage: actorlog report run --id REPORT_ID [--out DIR] | verify --file FILE --manifest FILE.jws [--jwks JWKS.json]';
+
+export async function reportCommand(config: Config, args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { id: { type: 'string' }, out: { type: 'string', default: '.' }, file: { type: 'string' }, manifest: { type: 'string' }, jwks: { type: 'string' } },
+  });
+  if (positionals[0] === 'verify') {
+    if (!values.file || !values.manifest) throw new ActorlogError('BAD_REQUEST', usage);
+    // The key to trust: a JWKS the auditor was given (GET /v1/reports/jwks), or this installation's own.
+    const jwks = values.jwks ? (JSON.parse(fs.readFileSync(values.jwks, 'utf8')) as JSONWebKeySet) : (await loadReportKey(config.reports.signingKeyFile)).jwks;
+    const verdict = await verifyReport(fs.readFileSync(values.file), fs.readFileSync(values.manifest, 'utf8'), jwks);
+    if (!verdict.ok) {
+      process.stderr.write(`NOT VERIFIED: ${verdict.reason}\n`);
+      return 1;
+    }
+    const m = verdict.manifest;
+    process.stdout.write(
+      `verified: ${m.report.name} (${m.report.kind}, tenant ${m.report.tenant}), ${m.period.from} to ${m.period.to}, ${m.row_count} rows, sha256 ${m.sha256}, generated ${m.generated_at} by ${m.generated_by}\n`,
+    );
+    return 0;
+  }
+  if (positionals[0] === 'run') {
+    if (!values.id) throw new ActorlogError('BAD_REQUEST', usage);
+    const ctx = await openContext(config, 'report');
+    try {
+      const service = new ReportService({ ...ctx, key: await loadReportKey(config.reports.signingKeyFile) });
+      const [definition] = await service.list(null, values.id);
+      if (!definition) throw new ActorlogError('NOT_FOUND', `no report ${values.id}`);
+      const run = await service.runNow(definition, `cli:${process.env.USER ?? 'unknown'}`);
+      if (run.status !== 'ok') throw new ActorlogError('INTERNAL', run.error);
+      const file = await service.runFile(null, run.run_id);
+      const base = path.join(values.out, `actorlog-report-${run.run_id}`);
+      fs.mkdirSync(values.out, { recursive: true });
+      fs.writeFileSync(`${base}.${definition.format}`, file!.content);
+      fs.writeFileSync(`${base}.manifest.jws`, file!.manifest);
+      process.stdout.write(`${base}.${definition.format}\n${base}.manifest.jws\n`);
+      process.stderr.write(`${run.row_count} rows, sha256 ${run.sha256}\n`);
+      return 0;
+    } finally {
+      await ctx.storage.close();
+    }
+  }
+  throw new ActorlogError('BAD_REQUEST', usage);
+}

@@ -1,0 +1,28 @@
+// Rows as CSV or NDJSON, for exports and reports. CSV: RFC 4180 quoting, a
+// header from the first row's keys, arrays and maps as JSON, and a leading
+// quote on cells a spreadsheet would run as a formula.
+export type RowFormat = 'csv' | 'ndjson';
+
+export const MEDIA_TYPES: Record<RowFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson' };
+
+const FORMULA = /^[=+\-@\t\r]/;
+
+function cell(value: unknown): string {
+  let text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (FORMULA.test(text)) text = `'${text}`;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const csvLine = (values: unknown[]) => `${values.map(cell).join(',')}\r\n`;
+
+// Returns an encoder: each call turns one row into its text (the first CSV
+// row is preceded by the header).
+export function rowEncoder(format: RowFormat): (row: Record<string, unknown>) => string {
+  if (format === 'ndjson') return (row) => `${JSON.stringify(row)}\n`;
+  let header: string[] | undefined;
+  return (row) => {
+    if (header) return csvLine(header.map((k) => row[k]));
+    header = Object.keys(row);
+    return csvLine(header) + csvLine(header.map((k) => row[k]));
+  };
+}

@@ -1,0 +1,239 @@
+// Report definitions, runs and their history in ClickHouse. A run queries the
+// rows of its kind, writes the file (CSV or NDJSON), hashes it, and signs a
+// manifest with actorlog's report key. Scheduled runs happen once per due
+// time even with several instances: each instance claims the run, and only
+// the earliest claim runs it; the run id derives from (report, due time), so
+// even a double run leaves one row.
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Storage, Tables } from '../lib/storage.js';
+import { fromClickHouseTime, toClickHouseTime } from '../lib/time.js';
+import { rowEncoder, type RowFormat } from '../lib/row-format.js';
+import type { Logger } from '../lib/logger.js';
+import { errorFields } from '../lib/logger.js';
+import { uuidv7 } from '../sdk/uuidv7.js';
+import { lastDueAt, parseCron, parsePeriod } from './cron.js';
+import type { ReportDefinition, ReportInput } from './definition.js';
+import { reportRows } from './kinds.js';
+import { sha256Hex, type Manifest, type ReportKey } from './signing.js';
+
+export interface RunSummary {
+  run_id: string;
+  report_id: string;
+  tenant: string;
+  trigger: 'schedule' | 'manual';
+  status: 'ok' | 'failed';
+  error: string;
+  period_from: string;
+  period_to: string;
+  due_at: string;
+  row_count: number;
+  sha256: string;
+  format: RowFormat;
+  generated_at: string;
+  generated_by: string;
+}
+
+export interface ReportServiceDeps {
+  storage: Storage;
+  tables: Tables;
+  key: ReportKey;
+  logger: Logger;
+  // Identifies this process among the instances claiming scheduled runs.
+  instance?: string;
+  // How long claims may arrive before the earliest one wins.
+  claimSettleMs?: number;
+}
+
+// A claim older than this no longer blocks others (its instance may be gone).
+const CLAIM_TTL_MS = 10 * 60_000;
+const RUN_COLUMNS = 'run_id, report_id, tenant, trigger, status, error, period_from, period_to, due_at, row_count, sha256, format, generated_at, generated_by';
+
+interface DefinitionRow extends Omit<ReportDefinition, 'search'> {
+  search: string;
+}
+
+export class ReportService {
+  readonly instance: string;
+  private readonly claimSettleMs: number;
+
+  constructor(private readonly deps: ReportServiceDeps) {
+    this.instance = deps.instance ?? `${process.pid}-${randomUUID()}`;
+    this.claimSettleMs = deps.claimSettleMs ?? 1_000;
+  }
+
+  private async select<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    return (await this.deps.storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
+  }
+
+  async create(input: ReportInput, createdBy: string): Promise<ReportDefinition> {
+    const definition: ReportDefinition = { ...input, id: uuidv7(), created_by: createdBy, created_at: new Date().toISOString() };
+    await this.deps.storage.insert({
+      table: this.deps.tables.reportDefinitions,
+      values: [{ ...definition, search: input.search ? JSON.stringify(input.search) : '', created_at: toClickHouseTime(definition.created_at), deleted: 0, version: Date.now() }],
+      format: 'JSONEachRow',
+    });
+    return definition;
+  }
+
+  // tenants null: every tenant.
+  async list(tenants: string[] | null, id?: string): Promise<ReportDefinition[]> {
+    const where = ['deleted = 0'];
+    const params: Record<string, unknown> = {};
+    if (tenants) {
+      where.push('tenant IN {tenants:Array(String)}');
+      params.tenants = tenants;
+    }
+    if (id) {
+      where.push('id = {id:String}');
+      params.id = id;
+    }
+    const rows = await this.select<DefinitionRow>(
+      `SELECT id, tenant, name, kind, search, period, schedule, format, created_by, created_at FROM ${this.deps.tables.reportDefinitions} FINAL
+       WHERE ${where.join(' AND ')} ORDER BY created_at`,
+      params,
+    );
+    return rows.map((r) => ({ ...r, search: r.search ? JSON.parse(r.search) : undefined, created_at: fromClickHouseTime(r.created_at) }));
+  }
+
+  async runs(tenants: string[] | null, reportId: string): Promise<RunSummary[]> {
+    const params: Record<string, unknown> = { report: reportId };
+    const scope = tenants ? 'AND tenant IN {tenants:Array(String)}' : '';
+    if (tenants) params.tenants = tenants;
+    const rows = await this.select<RunSummary>(
+      `SELECT ${RUN_COLUMNS} FROM ${this.deps.tables.reportRuns} FINAL WHERE report_id = {report:String} ${scope} ORDER BY generated_at DESC LIMIT 1000`,
+      params,
+    );
+    return rows.map((r) => ({
+      ...r,
+      row_count: Number(r.row_count),
+      period_from: fromClickHouseTime(r.period_from),
+      period_to: fromClickHouseTime(r.period_to),
+      due_at: fromClickHouseTime(r.due_at),
+      generated_at: fromClickHouseTime(r.generated_at),
+    }));
+  }
+
+  async runFile(tenants: string[] | null, runId: string): Promise<{ content: string; manifest: string; format: RowFormat; report_id: string } | undefined> {
+    const params: Record<string, unknown> = { run: runId };
+    const scope = tenants ? 'AND tenant IN {tenants:Array(String)}' : '';
+    if (tenants) params.tenants = tenants;
+    const [row] = await this.select<{ content: string; manifest_jws: string; format: RowFormat; report_id: string }>(
+      `SELECT content, manifest_jws, format, report_id FROM ${this.deps.tables.reportRuns} FINAL WHERE run_id = {run:String} AND status = 'ok' ${scope} LIMIT 1`,
+      params,
+    );
+    return row ? { content: row.content, manifest: row.manifest_jws, format: row.format, report_id: row.report_id } : undefined;
+  }
+
+  // Runs one report over [from, to) and records the run, failed or not.
+  async run(definition: ReportDefinition, opts: { runId: string; trigger: 'schedule' | 'manual'; dueAt: number; by: string }): Promise<RunSummary & { manifest?: string }> {
+    const to = opts.dueAt;
+    const from = to - parsePeriod(definition.period);
+    const generatedAt = new Date().toISOString();
+    const base = {
+      run_id: opts.runId,
+      report_id: definition.id,
+      tenant: definition.tenant,
+      trigger: opts.trigger,
+      due_at: toClickHouseTime(to),
+      period_from: toClickHouseTime(from),
+      period_to: toClickHouseTime(to),
+      format: definition.format,
+      generated_at: toClickHouseTime(generatedAt),
+      generated_by: opts.by,
+    };
+    let record;
+    let manifestJws: string | undefined;
+    try {
+      const encode = rowEncoder(definition.format);
+      const parts: string[] = [];
+      let rowCount = 0;
+      for await (const rows of reportRows(this.deps.storage, this.deps.tables, definition, { from, to })) {
+        for (const row of rows) parts.push(encode(row));
+        rowCount += rows.length;
+      }
+      const content = parts.join('');
+      const bytes = Buffer.from(content, 'utf8');
+      const { id, name, kind, tenant, period, schedule, format, search } = definition;
+      const manifest: Manifest = {
+        v: 1,
+        run_id: opts.runId,
+        report: { id, name, kind, tenant, period, schedule, format, ...(search ? { search } : {}) },
+        period: { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+        trigger: opts.trigger,
+        row_count: rowCount,
+        bytes: bytes.byteLength,
+        sha256: sha256Hex(bytes),
+        generated_at: generatedAt,
+        generated_by: opts.by,
+      };
+      manifestJws = await this.deps.key.sign(manifest);
+      record = { ...base, status: 'ok', error: '', row_count: rowCount, sha256: manifest.sha256, content, manifest_jws: manifestJws };
+    } catch (err) {
+      this.deps.logger.error('report run failed', { report: definition.id, run: opts.runId, ...errorFields(err) });
+      record = { ...base, status: 'failed', error: (err as Error).message.slice(0, 2000), row_count: 0, sha256: '', content: '', manifest_jws: '' };
+    }
+    await this.deps.storage.insert({ table: this.deps.tables.reportRuns, values: [record], format: 'JSONEachRow' });
+    const { content: _content, manifest_jws: _m, ...summary } = record;
+    return {
+      ...summary,
+      status: summary.status as RunSummary['status'],
+      period_from: fromClickHouseTime(summary.period_from),
+      period_to: fromClickHouseTime(summary.period_to),
+      due_at: fromClickHouseTime(summary.due_at),
+      generated_at: generatedAt,
+      manifest: manifestJws,
+    };
+  }
+
+  runNow(definition: ReportDefinition, by: string): Promise<RunSummary & { manifest?: string }> {
+    return this.run(definition, { runId: uuidv7(), trigger: 'manual', dueAt: Date.now(), by });
+  }
+
+  // Every definition whose latest due time has no successful run yet and that
+  // this instance wins the claim for. Returns the run ids it ran.
+  async runDue(now = Date.now()): Promise<string[]> {
+    const ran: string[] = [];
+    for (const definition of await this.list(null)) {
+      const due = lastDueAt(parseCron(definition.schedule), now);
+      if (due === undefined || due < Date.parse(definition.created_at)) continue;
+      const runId = `sched-${createHash('sha256').update(`${definition.id}\u0000${due}`).digest('hex').slice(0, 32)}`;
+      const done = await this.select(`SELECT 1 FROM ${this.deps.tables.reportRuns} FINAL WHERE run_id = {run:String} AND status = 'ok'`, { run: runId });
+      if (done.length > 0 || !(await this.claim(runId, now))) continue;
+      await this.run(definition, { runId, trigger: 'schedule', dueAt: due, by: `scheduler:${this.instance}` });
+      ran.push(runId);
+    }
+    return ran;
+  }
+
+  private async claim(runId: string, now: number): Promise<boolean> {
+    await this.deps.storage.insert({
+      table: this.deps.tables.reportClaims,
+      values: [{ run_id: runId, instance: this.instance, claimed_at: toClickHouseTime(now) }],
+      format: 'JSONEachRow',
+    });
+    await sleep(this.claimSettleMs);
+    const [winner] = await this.select<{ instance: string }>(
+      `SELECT instance FROM ${this.deps.tables.reportClaims}
+       WHERE run_id = {run:String} AND claimed_at > {since:DateTime64(3, 'UTC')}
+       ORDER BY claimed_at, instance LIMIT 1`,
+      { run: runId, since: toClickHouseTime(now - CLAIM_TTL_MS) },
+    );
+    return winner?.instance === this.instance;
+  }
+}
+
+export function startScheduler(service: ReportService, tickMs: number, logger: Logger): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    service
+      .runDue()
+      .then((ran) => ran.length > 0 && logger.info('scheduled reports ran', { runs: ran }))
+      .catch((err: unknown) => logger.warn('report scheduler tick failed', errorFields(err)))
+      .finally(() => (running = false));
+  }, tickMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

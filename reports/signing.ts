@@ -1,0 +1,72 @@
+// actorlog's own report key, and the signed manifest that makes a report
+// file provably unaltered: the manifest names the file's SHA-256 and is a JWS
+// signed with this key; `verifyReport` checks both.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, compactVerify, CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JSONWebKeySet } from 'jose';
+
+export const MANIFEST_TYP = 'actorlog-report-manifest+jws';
+
+export interface Manifest {
+  v: 1;
+  run_id: string;
+  report: { id: string; name: string; kind: string; tenant: string; period: string; schedule: string; format: string; search?: unknown };
+  period: { from: string; to: string };
+  trigger: 'schedule' | 'manual';
+  row_count: number;
+  bytes: number;
+  sha256: string;
+  generated_at: string;
+  generated_by: string;
+}
+
+export interface ReportKey {
+  kid: string;
+  sign(manifest: Manifest): Promise<string>;
+  jwks: JSONWebKeySet;
+}
+
+// Created on first use (mode 0600) next to the emitter registry; its public
+// half is served at GET /v1/reports/jwks for auditors.
+export async function loadReportKey(file: string): Promise<ReportKey> {
+  let privateJwk: JWK;
+  if (fs.existsSync(file)) {
+    privateJwk = JSON.parse(fs.readFileSync(file, 'utf8')) as JWK;
+  } else {
+    const { privateKey } = await generateKeyPair('EdDSA', { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    const { d: _d, ...pub } = jwk;
+    privateJwk = { ...jwk, kid: await calculateJwkThumbprint(pub), alg: 'EdDSA', use: 'sig' };
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+  }
+  const { d: _d, ...publicJwk } = privateJwk;
+  const key = await importJWK(privateJwk, 'EdDSA');
+  const kid = privateJwk.kid!;
+  return {
+    kid,
+    jwks: { keys: [publicJwk] },
+    sign: (manifest) =>
+      new CompactSign(Buffer.from(JSON.stringify(manifest))).setProtectedHeader({ alg: 'EdDSA', kid, typ: MANIFEST_TYP }).sign(key),
+  };
+}
+
+export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+export type Verdict = { ok: true; manifest: Manifest } | { ok: false; reason: string };
+
+export async function verifyReport(file: Uint8Array, manifestJws: string, jwks: JSONWebKeySet): Promise<Verdict> {
+  let manifest: Manifest;
+  try {
+    const { payload, protectedHeader } = await compactVerify(manifestJws.trim(), createLocalJWKSet(jwks), { algorithms: ['EdDSA'] });
+    if (protectedHeader.typ !== MANIFEST_TYP) return { ok: false, reason: `manifest typ is not ${MANIFEST_TYP}` };
+    manifest = JSON.parse(new TextDecoder().decode(payload)) as Manifest;
+  } catch (err) {
+    return { ok: false, reason: `the manifest signature does not verify: ${(err as Error).message}` };
+  }
+  const digest = sha256Hex(file);
+  if (digest !== manifest.sha256) return { ok: false, reason: `the file's SHA-256 ${digest} is not the manifest's ${manifest.sha256}` };
+  if (file.byteLength !== manifest.bytes) return { ok: false, reason: 'the file size differs from the manifest' };
+  return { ok: true, manifest };
+}
