@@ -134,6 +134,15 @@ export function demoEvents(now: number = Date.now()): { emitter: Emitter; event:
     session: 'sess-bob-1', delegation: bobOauth, token: token(people.bob, servers.crm.audience, ['crm.read'], { sub: agents.support.id }),
     decision: { outcome: 'deny', policy: { id: 'export-needs-approval', version: '3' }, reason: 'bulk export of restricted data requires a JIT approval', decided_by: 'gateway' },
   });
+  // Security approves a one-off export just in time.
+  out.push({
+    emitter: 'idp',
+    event: {
+      type: 'delegation.granted', tenant: TENANT, time: at(), human: people.bob, agent: agents.support,
+      delegation: { mode: 'jit_approval', grant_id: 'approval-bob-42', scopes: ['crm.export'], expires_at: new Date(now).toISOString() },
+      attrs: { approved_by: 'u-dana', approver_email: 'dana@acme.example', ticket: 'SEC-1234' },
+    },
+  });
   call('gateway', people.bob, agents.support, servers.crm, { name: 'crm.export_contacts', intent: 'export', sensitivity: 'restricted', resource: 'segment:all-customers' }, {
     session: 'sess-bob-1', delegation: { mode: 'jit_approval', grant_id: 'approval-bob-42', scopes: ['crm.export'] },
     token: token(people.bob, servers.crm.audience, ['crm.read', 'crm.export'], { sub: agents.support.id }),

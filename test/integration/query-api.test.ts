@@ -69,7 +69,7 @@ describe('query API', { timeout: 120_000 }, () => {
     const injections = ["' OR 1=1 --", "acme' OR tenant='globex", "x') OR ('1'='1", '\\', "'; DROP TABLE actorlog.events; --", '%27%20OR%201%3D1'];
     for (const value of injections) {
       const v = encodeURIComponent(value);
-      for (const filter of ['human', 'agent', 'actor', 'server', 'tool', 'session', 'trace']) {
+      for (const filter of ['human', 'agent', 'actor', 'server', 'tool', 'session', 'trace', 'jti', 'grant', 'consent']) {
         const answer = await get(`/v1/events?${filter}=${v}`);
         assert.equal(answer.status, 200, `${filter}=${value}`);
         assert.deepEqual(answer.body.events, [], `${filter}=${value}`);
@@ -172,6 +172,14 @@ describe('query API', { timeout: 120_000 }, () => {
     const rows = (await csv.text()).trim().split('\r\n');
     assert.equal(rows.length, search.body.events.length + 1);
     assert.match(rows[0]!, /^id,tenant,type,time/);
+  });
+
+  test('who approved this export: the event names its approval grant, the grant names the approver', async () => {
+    const [allowed] = (await get('/v1/events?tool=crm.export_contacts&outcome=allow_with_obligations')).body.events;
+    assert.equal(allowed.delegation_mode, 'jit_approval');
+    assert.deepEqual(allowed.obligations, ['watermark', 'notify-dpo']);
+    const approvals = await get(`/v1/events?grant=${allowed.grant_id}&type=delegation.granted`);
+    assert.deepEqual(approvals.body.events.map((e: any) => [e.source, e.attrs.approved_by, e.attrs.ticket]), [['idp:demo-okta', 'u-dana', 'SEC-1234']]);
   });
 
   test('one event in full: row, signed event, the key that verified it', async () => {

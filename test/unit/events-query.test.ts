@@ -15,6 +15,9 @@ test('every filter value travels as a query parameter, never in the SQL text', (
     tool: hostile,
     session: hostile,
     trace: hostile,
+    jti: hostile,
+    grant: hostile,
+    consent: hostile,
     tenant: hostile,
     outcome: 'deny',
     flag: 'impersonation',
@@ -27,7 +30,7 @@ test('every filter value travels as a query parameter, never in the SQL text', (
   assert.ok(!query.includes(hostile), 'no caller value in the SQL');
   assert.ok(!query.includes('deny'));
   assert.deepEqual(params.scope_tenants, [hostile]);
-  for (const name of ['human', 'agent', 'actor', 'server', 'tool', 'session', 'trace']) {
+  for (const name of ['human', 'agent', 'actor', 'server', 'tool', 'session', 'trace', 'jti', 'grant', 'consent']) {
     assert.equal(params[name], hostile, name);
     assert.match(query, new RegExp(`\\{${name}:String\\}`));
   }
