@@ -42,9 +42,12 @@ async function serve(config: Config, name: string, start: typeof startAll): Prom
   const running: Running = await start(ctx);
   if (running.ingestUrl) process.stdout.write(`actorlog ingest     ${running.ingestUrl}/v1/events\n`);
   if (running.queryUrl) {
-    const token = analystToken(config);
-    process.stdout.write(`actorlog query API  ${running.queryUrl}/v1/events\n`);
-    process.stdout.write(token.file ? `analyst token in    ${token.file}\n` : 'analyst token from  ACTORLOG_ANALYST_TOKEN\n');
+    process.stdout.write(`actorlog query API  ${running.queryUrl}/v1/events  (reference: ${running.queryUrl}/docs)\n`);
+    if (config.query.jwt) process.stdout.write(`analyst auth        JWTs from ${config.query.jwt.issuer}\n`);
+    else {
+      const token = analystToken(config);
+      process.stdout.write(token.file ? `analyst token in    ${token.file}\n` : 'analyst token from  ACTORLOG_ANALYST_TOKEN\n');
+    }
   }
   process.stdout.write(`storage             ${config.clickhouse.url ?? `embedded (${config.clickhouse.embeddedPath})`}\n`);
   process.stdout.write(`bus                 ${config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'none (embedded mode)'}\n`);
