@@ -94,6 +94,9 @@ describe('embedded mode', () => {
     assert.equal(q.reason, 'signature_invalid');
     assert.equal(Buffer.from(q.raw_base64, 'base64').toString(), forged);
     assert.equal(q.claimed_source, 'gw:embedded');
+
+    const listed = await api(query, '/v1/quarantine?reason=signature_invalid&source=gw:embedded');
+    assert.deepEqual(listed.body.quarantined.map((r: any) => [r.claimed_id, r.reason, r.stage]), [[event.id, 'signature_invalid', 'processor']]);
   });
 
   test('a mixed batch: valid events are stored, each bad one is named by index and quarantined', async () => {
