@@ -126,7 +126,7 @@ export class ReportService {
   }
 
   // Runs one report over [from, to) and records the run, failed or not.
-  async run(definition: ReportDefinition, opts: { runId: string; trigger: 'schedule' | 'manual'; dueAt: number; by: string }): Promise<RunSummary & { manifest?: string }> {
+  async run(definition: ReportDefinition, opts: { runId: string; trigger: 'schedule' | 'manual'; dueAt: number; by: string }): Promise<RunSummary> {
     const to = opts.dueAt;
     const from = to - parsePeriod(definition.period);
     const generatedAt = new Date().toISOString();
@@ -143,7 +143,6 @@ export class ReportService {
       generated_by: opts.by,
     };
     let record;
-    let manifestJws: string | undefined;
     try {
       const encode = rowEncoder(definition.format);
       const parts: string[] = [];
@@ -167,7 +166,7 @@ export class ReportService {
         generated_at: generatedAt,
         generated_by: opts.by,
       };
-      manifestJws = await this.deps.key.sign(manifest);
+      const manifestJws = await this.deps.key.sign(manifest);
       record = { ...base, status: 'ok', error: '', row_count: rowCount, sha256: manifest.sha256, content, manifest_jws: manifestJws };
     } catch (err) {
       this.deps.logger.error('report run failed', { report: definition.id, run: opts.runId, ...errorFields(err) });
@@ -182,11 +181,10 @@ export class ReportService {
       period_to: fromClickHouseTime(summary.period_to),
       due_at: fromClickHouseTime(summary.due_at),
       generated_at: generatedAt,
-      manifest: manifestJws,
     };
   }
 
-  runNow(definition: ReportDefinition, by: string): Promise<RunSummary & { manifest?: string }> {
+  runNow(definition: ReportDefinition, by: string): Promise<RunSummary> {
     return this.run(definition, { runId: uuidv7(), trigger: 'manual', dueAt: Date.now(), by });
   }
 

@@ -38,9 +38,10 @@ export function reportRoutes(service: ReportService, key: ReportKey) {
       async (request, reply) => {
         const scope = access(request, 'compliance');
         const run = await service.runNow(await definition(scope.tenants, request.params.id), request.principal!.sub);
+        // A failed run is in the history too; the caller gets the error shape.
+        if (run.status !== 'ok') throw new ActorlogError('INTERNAL', `report run ${run.run_id} failed: ${run.error}`);
         request.rowsReturned = run.row_count;
-        const { manifest: _manifest, ...summary } = run;
-        return reply.status(run.status === 'ok' ? 201 : 500).send(summary);
+        return reply.status(201).send(run);
       },
     );
 
