@@ -28,6 +28,11 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
   return createClient({ connection });
 }
 
+// Rows of one parameterised query; every read in actorlog goes through here.
+export async function select<T>(storage: Storage, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  return (await storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
+}
+
 // The embedded connection ignores a client-level default database, so every
 // statement names its tables in full. The database name is a validated
 // identifier from configuration, never user input.

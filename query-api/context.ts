@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Storage, Tables } from '../lib/storage.js';
+export { select } from '../lib/storage.js';
 import { fromClickHouseTime, toClickHouseTime } from '../lib/time.js';
 import { requireRole, type Role } from './auth.js';
 import { tenantScope, type TenantScope } from './tenancy.js';
@@ -21,10 +22,6 @@ declare module 'fastify' {
     // Rows the answer carried, for the access log.
     rowsReturned?: number;
   }
-}
-
-export async function select<T>(storage: Storage, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  return (await storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
 }
 
 // The caller's role and tenant scope, or the typed error that refuses it.

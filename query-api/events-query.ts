@@ -5,7 +5,7 @@ import { FLAGS } from '../schemas/row.js';
 import { EVENT_TYPES } from '../schemas/event.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
-import type { Storage } from '../lib/storage.js';
+import { select, type Storage } from '../lib/storage.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
 
 const filterValue = z.string().min(1).max(256);
@@ -104,7 +104,7 @@ export type EventRow = Record<string, unknown> & { id: string; time: string };
 // One page of a search and the cursor of the next, if any.
 export async function searchPage(storage: Storage, table: string, search: EventSearch, scope: TenantScope): Promise<{ page: EventRow[]; next: string | null }> {
   const { query, params, limit } = buildEventSearch(table, search, scope);
-  const rows = await (await storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<EventRow>();
+  const rows = await select<EventRow>(storage, query, params);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return { page, next: rows.length > limit && last ? encodeCursor({ time: last.time, id: last.id }) : null };

@@ -6,7 +6,8 @@
 // even a double run leaves one row.
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Storage, Tables } from '../lib/storage.js';
+import { select, type Storage, type Tables } from '../lib/storage.js';
+import { tenantCondition } from '../query-api/tenancy.js';
 import { fromClickHouseTime, toClickHouseTime } from '../lib/time.js';
 import { rowEncoder, type RowFormat } from '../lib/row-format.js';
 import type { Logger } from '../lib/logger.js';
@@ -62,8 +63,8 @@ export class ReportService {
     this.claimSettleMs = deps.claimSettleMs ?? 1_000;
   }
 
-  private async select<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
-    return (await this.deps.storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
+  private select<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    return select<T>(this.deps.storage, query, params);
   }
 
   async create(input: ReportInput, createdBy: string): Promise<ReportDefinition> {
@@ -78,12 +79,8 @@ export class ReportService {
 
   // tenants null: every tenant.
   async list(tenants: string[] | null, id?: string): Promise<ReportDefinition[]> {
-    const where = ['deleted = 0'];
     const params: Record<string, unknown> = {};
-    if (tenants) {
-      where.push('tenant IN {tenants:Array(String)}');
-      params.tenants = tenants;
-    }
+    const where = ['deleted = 0', tenantCondition({ tenants }, 'tenant', params)];
     if (id) {
       where.push('id = {id:String}');
       params.id = id;
@@ -98,10 +95,9 @@ export class ReportService {
 
   async runs(tenants: string[] | null, reportId: string): Promise<RunSummary[]> {
     const params: Record<string, unknown> = { report: reportId };
-    const scope = tenants ? 'AND tenant IN {tenants:Array(String)}' : '';
-    if (tenants) params.tenants = tenants;
     const rows = await this.select<RunSummary>(
-      `SELECT ${RUN_COLUMNS} FROM ${this.deps.tables.reportRuns} FINAL WHERE report_id = {report:String} ${scope} ORDER BY generated_at DESC LIMIT 1000`,
+      `SELECT ${RUN_COLUMNS} FROM ${this.deps.tables.reportRuns} FINAL
+       WHERE report_id = {report:String} AND ${tenantCondition({ tenants }, 'tenant', params)} ORDER BY generated_at DESC LIMIT 1000`,
       params,
     );
     return rows.map((r) => ({
@@ -116,10 +112,9 @@ export class ReportService {
 
   async runFile(tenants: string[] | null, runId: string): Promise<{ content: string; manifest: string; format: RowFormat; report_id: string } | undefined> {
     const params: Record<string, unknown> = { run: runId };
-    const scope = tenants ? 'AND tenant IN {tenants:Array(String)}' : '';
-    if (tenants) params.tenants = tenants;
     const [row] = await this.select<{ content: string; manifest_jws: string; format: RowFormat; report_id: string }>(
-      `SELECT content, manifest_jws, format, report_id FROM ${this.deps.tables.reportRuns} FINAL WHERE run_id = {run:String} AND status = 'ok' ${scope} LIMIT 1`,
+      `SELECT content, manifest_jws, format, report_id FROM ${this.deps.tables.reportRuns} FINAL
+       WHERE run_id = {run:String} AND status = 'ok' AND ${tenantCondition({ tenants }, 'tenant', params)} LIMIT 1`,
       params,
     );
     return row ? { content: row.content, manifest: row.manifest_jws, format: row.format, report_id: row.report_id } : undefined;

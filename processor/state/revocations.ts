@@ -2,8 +2,8 @@
 // delegation.*, consent.* and identity.lifecycle events; agent actions dated
 // at or after a revocation that covers them get after_revocation.
 import { TupleParam } from '@clickhouse/client';
-import type { Storage, Tables } from '../../lib/storage.js';
-import { toClickHouseTime } from '../../lib/time.js';
+import { select, type Storage, type Tables } from '../../lib/storage.js';
+import { fromClickHouseTime, toClickHouseTime } from '../../lib/time.js';
 import { AGENT_ACTIONS, type ActorlogEvent } from '../../schemas/event.js';
 import type { Flag } from '../../schemas/row.js';
 import { nextVersion } from './versions.js';
@@ -59,15 +59,15 @@ export class RevocationState {
     for (const e of events) for (const s of subjectsOf(e)) if (!this.revokedAt.has(keyOf(s))) wanted.set(keyOf(s), s);
     if (wanted.size === 0) return;
     const subjects = [...wanted.values()];
-    const result = await this.storage.query({
-      query: `SELECT tenant, kind, subject, revoked_at FROM ${this.tables.revocations} FINAL
-              WHERE (tenant, kind, subject) IN {subjects:Array(Tuple(String, String, String))}`,
-      query_params: { subjects: subjects.map((s) => new TupleParam([s.tenant, s.kind, s.subject])) },
-      format: 'JSONEachRow',
-    });
+    const rows = await select<Subject & { revoked_at: string | null }>(
+      this.storage,
+      `SELECT tenant, kind, subject, revoked_at FROM ${this.tables.revocations} FINAL
+       WHERE (tenant, kind, subject) IN {subjects:Array(Tuple(String, String, String))}`,
+      { subjects: subjects.map((s) => new TupleParam([s.tenant, s.kind, s.subject])) },
+    );
     for (const key of wanted.keys()) this.revokedAt.set(key, null);
-    for (const row of await result.json<Subject & { revoked_at: string | null }>()) {
-      this.revokedAt.set(keyOf(row), row.revoked_at === null ? null : Date.parse(`${row.revoked_at.replace(' ', 'T')}Z`));
+    for (const row of rows) {
+      this.revokedAt.set(keyOf(row), row.revoked_at === null ? null : Date.parse(fromClickHouseTime(row.revoked_at)));
     }
   }
 

@@ -1,8 +1,8 @@
 // Per-emitter sequence tracking: gaps (lost events), late arrivals that fill
 // them (reordering), and silence (no event, not even a heartbeat, for longer
 // than allowed). Times are ingest receipt times, never the emitter's clock.
-import type { Storage, Tables } from '../../lib/storage.js';
-import { toClickHouseTime } from '../../lib/time.js';
+import { select, type Storage, type Tables } from '../../lib/storage.js';
+import { fromClickHouseTime, toClickHouseTime } from '../../lib/time.js';
 import type { EventRow, Flag } from '../../schemas/row.js';
 import { nextVersion } from './versions.js';
 
@@ -23,7 +23,7 @@ interface Track {
 }
 
 const clone = (t: Track): Track => ({ ...t, gaps: t.gaps.map((g) => ({ ...g, late: [...g.late] })) });
-const ms = (v: string | null) => (v === null ? null : Date.parse(`${v.replace(' ', 'T')}Z`));
+const ms = (v: string | null) => (v === null ? null : Date.parse(fromClickHouseTime(v)));
 
 export class SequenceState {
   private readonly tracks = new Map<string, Track>();
@@ -38,14 +38,16 @@ export class SequenceState {
     const missing = [...new Set(sources)].filter((s) => !this.tracks.has(s));
     if (missing.length === 0) return;
     const [states, gaps] = await Promise.all([
-      this.rows<{ source: string; last_seq: string; last_seen: string; last_heartbeat: string | null }>(
+      select<{ source: string; last_seq: string; last_seen: string; last_heartbeat: string | null }>(
+        this.storage,
         `SELECT source, last_seq, last_seen, last_heartbeat FROM ${this.tables.emitterState} FINAL WHERE source IN {sources:Array(String)}`,
-        missing,
+        { sources: missing },
       ),
-      this.rows<{ source: string; gap_from: string; gap_to: string; detected_at: string; detected_by_event: string; late_arrivals: string[] }>(
+      select<{ source: string; gap_from: string; gap_to: string; detected_at: string; detected_by_event: string; late_arrivals: string[] }>(
+        this.storage,
         `SELECT source, gap_from, gap_to, detected_at, detected_by_event, late_arrivals FROM ${this.tables.sequenceGaps} FINAL
          WHERE source IN {sources:Array(String)} AND closed_at IS NULL`,
-        missing,
+        { sources: missing },
       ),
     ]);
     for (const source of missing) this.tracks.set(source, { lastSeq: 0, lastSeen: null, lastHeartbeat: null, gaps: [] });
@@ -62,10 +64,6 @@ export class SequenceState {
         closedAt: null,
       });
     }
-  }
-
-  private async rows<T>(query: string, sources: string[]): Promise<T[]> {
-    return (await this.storage.query({ query, query_params: { sources }, format: 'JSONEachRow' })).json<T>();
   }
 
   // Changes are made on copies and become the state only on commit(), after
