@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
+import { errorFields } from '../lib/logger.js';
 import { keysCommand } from './keys.js';
 import { reportCommand } from './report.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
@@ -52,12 +53,24 @@ async function serve(config: Config, name: string, start: typeof startAll): Prom
   process.stdout.write(`storage             ${config.clickhouse.url ?? `embedded (${config.clickhouse.embeddedPath})`}\n`);
   process.stdout.write(`bus                 ${config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'none (embedded mode)'}\n`);
   let stopping = false;
-  const stop = () => {
+  const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
+    const began = Date.now();
     running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        ctx.logger.info('stopped', { signal, ms: Date.now() - began });
+        // Everything is closed and on disk. End by the signal itself, as a
+        // program stopped by a signal should: that also skips the embedded
+        // engine's exit-time destructors, which can crash (SIGSEGV inside
+        // libchdb) when they run shortly after writes.
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+      },
+      (err: unknown) => {
+        ctx.logger.error('stop failed', errorFields(err));
+        process.exit(1);
+      },
     );
   };
   process.once('SIGINT', stop);

@@ -9,6 +9,7 @@ import { ActorlogError } from '../lib/errors.js';
 import { createKafka, ensureTopics, FAST_FAIL_RETRY } from '../lib/kafka.js';
 import { createLogger, errorFields, type Logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
+import { every, type Periodic } from '../lib/periodic.js';
 import { createStorage, tablesOf, type Storage, type Tables } from '../lib/storage.js';
 import { migrate } from '../schemas/migrate.js';
 import { createEmbeddedSink } from '../ingest/embedded-sink.js';
@@ -53,13 +54,13 @@ function batchDeps(ctx: Context): BatchDeps {
 }
 
 // Marks emitters silent while the processor runs, wherever it runs.
-function watchSilence(ctx: Context): () => void {
+function watchSilence(ctx: Context): Periodic {
   const after = ctx.config.processor.emitterSilentAfterMs;
-  const timer = setInterval(() => {
-    markSilentEmitters(ctx.storage, ctx.tables, after).catch((err: unknown) => ctx.logger.warn('silence check failed', errorFields(err)));
-  }, Math.min(60_000, after));
-  timer.unref();
-  return () => clearInterval(timer);
+  return every(
+    Math.min(60_000, after),
+    () => markSilentEmitters(ctx.storage, ctx.tables, after),
+    (err) => ctx.logger.warn('silence check failed', errorFields(err)),
+  );
 }
 
 export async function openContext(config: Config, name: string): Promise<Context> {
@@ -100,14 +101,14 @@ export async function startIngest(ctx: Context): Promise<Running> {
   } else {
     sink = createEmbeddedSink({ ...batchDeps(ctx), metrics: ctx.metrics });
   }
-  const stopWatching = config.kafka ? () => {} : watchSilence(ctx);
+  const silence = config.kafka ? undefined : watchSilence(ctx);
   const app = buildIngestServer({ sink, metrics: ctx.metrics, logLevel: config.logLevel, ...config.ingest });
   const ingestUrl = await listen(app, config.host, config.ingest.port);
   return {
     ingestUrl,
     async close() {
-      stopWatching();
       await app.close();
+      await silence?.stop();
       await sink.close();
     },
   };
@@ -119,12 +120,16 @@ export async function startProcessor(ctx: Context): Promise<Running> {
   const kafka = createKafka(config.kafka, 'processor', config.logLevel);
   await ensureTopics(kafka, config.kafka);
   const consumer = await startConsumer({ ...ctx, ...batchDeps(ctx), kafka, kafkaConfig: config.kafka });
-  const stopWatching = watchSilence(ctx);
-  ctx.logger.info('processor consuming', { topic: config.kafka.topic, group: config.kafka.groupId });
+  const silence = watchSilence(ctx);
+  // Not awaited: ingest and the query API serve while the group rebalances.
+  consumer.joined.then(
+    () => ctx.logger.info('processor consuming', { topic: config.kafka!.topic, group: config.kafka!.groupId }),
+    (err: unknown) => ctx.logger.error('processor could not join its group', errorFields(err)),
+  );
   return {
     async close() {
-      stopWatching();
       await consumer.stop();
+      await silence.stop();
     },
   };
 }
@@ -144,12 +149,12 @@ export async function startQueryApi(ctx: Context): Promise<Running> {
     extraRoutes: [reportRoutes(reports, reportKey)],
   });
   const queryUrl = await listen(app, config.host, config.query.port);
-  const stopScheduler = startScheduler(reports, config.reports.tickMs, ctx.logger);
+  const scheduler = startScheduler(reports, config.reports.tickMs, ctx.logger);
   return {
     queryUrl,
     async close() {
-      stopScheduler();
       await app.close();
+      await scheduler.stop();
     },
   };
 }

@@ -44,6 +44,9 @@ export function createEmbeddedSink(deps: BatchDeps & { metrics: Metrics }): Inge
     async ready() {
       await (await deps.storage.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
     },
-    async close() {},
+    // Waits for the batch being written, so storage closes after it.
+    async close() {
+      await queue;
+    },
   };
 }

@@ -25,6 +25,7 @@ export const envSchema = z.object({
   KAFKA_DLQ_TOPIC: z.string().default('actorlog.events.dlq'),
   KAFKA_GROUP_ID: z.string().default('actorlog-processor'),
   KAFKA_TOPIC_PARTITIONS: positive.default(3),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
 
   CLICKHOUSE_URL: optionalText,
   CLICKHOUSE_USER: z.string().default('default'),
@@ -60,6 +61,7 @@ export interface Config {
     dlqTopic: string;
     groupId: string;
     partitions: number;
+    sessionTimeoutMs: number;
   };
   clickhouse: {
     url?: string;
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           dlqTopic: e.KAFKA_DLQ_TOPIC,
           groupId: e.KAFKA_GROUP_ID,
           partitions: e.KAFKA_TOPIC_PARTITIONS,
+          sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
         }
       : undefined,
     clickhouse: {

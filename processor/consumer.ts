@@ -21,6 +21,8 @@ export interface ConsumerDeps extends BatchDeps {
 }
 
 export interface RunningConsumer {
+  // Settles once the consumer has joined its group and been given partitions.
+  joined: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,11 @@ export function toRawRecord(topic: string, partition: number, message: KafkaMess
 
 export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer> {
   const { kafka, kafkaConfig, storage, tables, metrics, logger } = deps;
-  const consumer: Consumer = kafka.consumer({ groupId: kafkaConfig.groupId, allowAutoTopicCreation: false });
+  const consumer: Consumer = kafka.consumer({
+    groupId: kafkaConfig.groupId,
+    sessionTimeout: kafkaConfig.sessionTimeoutMs,
+    allowAutoTopicCreation: false,
+  });
   const producer: Producer = kafka.producer({
     idempotent: true,
     allowAutoTopicCreation: false,
@@ -56,8 +62,15 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
   });
   await Promise.all([consumer.connect(), producer.connect()]);
   await consumer.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
+  // kafkajs restarts the consumer after a retriable crash; one it will not
+  // restart leaves the processor idle, which an operator must hear about.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) logger.error('processor stopped consuming', { ...errorFields(payload.error), group: payload.groupId });
+  });
 
-  await consumer.run({
+  // Joining waits for the group to rebalance: after a crash, until the dead
+  // member's session expires. The caller decides whether to wait for it.
+  const joined = consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
@@ -112,6 +125,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
   });
 
   return {
+    joined,
     async stop() {
       await consumer.disconnect();
       await producer.disconnect();

@@ -12,6 +12,7 @@ import { fromClickHouseTime, toClickHouseTime } from '../lib/time.js';
 import { rowEncoder, type RowFormat } from '../lib/row-format.js';
 import type { Logger } from '../lib/logger.js';
 import { errorFields } from '../lib/logger.js';
+import { every, type Periodic } from '../lib/periodic.js';
 import { uuidv7 } from '../sdk/uuidv7.js';
 import { lastDueAt, parseCron, parsePeriod } from './cron.js';
 import type { ReportDefinition, ReportInput } from './definition.js';
@@ -216,17 +217,13 @@ export class ReportService {
   }
 }
 
-export function startScheduler(service: ReportService, tickMs: number, logger: Logger): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    service
-      .runDue()
-      .then((ran) => ran.length > 0 && logger.info('scheduled reports ran', { runs: ran }))
-      .catch((err: unknown) => logger.warn('report scheduler tick failed', errorFields(err)))
-      .finally(() => (running = false));
-  }, tickMs);
-  timer.unref();
-  return () => clearInterval(timer);
+export function startScheduler(service: ReportService, tickMs: number, logger: Logger): Periodic {
+  return every(
+    tickMs,
+    async () => {
+      const ran = await service.runDue();
+      if (ran.length > 0) logger.info('scheduled reports ran', { runs: ran });
+    },
+    (err) => logger.warn('report scheduler tick failed', errorFields(err)),
+  );
 }
