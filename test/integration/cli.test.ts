@@ -5,20 +5,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { tempDir, toolCall } from '../helpers/fixtures.js';
+import { bin, startService, type Service } from '../helpers/processes.js';
 import { api } from '../helpers/services.js';
-
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/actorlog.js');
 
 describe('actorlog CLI', { timeout: 120_000 }, () => {
   const dataDir = tempDir();
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, INGEST_PORT: '0', QUERY_PORT: '0', LOG_LEVEL: 'warn', KAFKA_BROKERS: '' };
   delete env.ACTORLOG_ANALYST_TOKEN;
   const run = (args: string[], input?: string) => spawnSync(process.execPath, [bin, ...args], { env, input, encoding: 'utf8' });
-  let server: ChildProcess;
+  let server: Service | undefined;
   let ingest = '';
   let query = '';
   let token = '';
@@ -28,13 +25,8 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.equal(generated.status, 0, generated.stderr);
     fs.writeFileSync(path.join(dataDir, 'gw.jwk'), generated.stdout, { mode: 0o600 });
 
-    server = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    server.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    while (!/bus /.test(out)) {
-      if (server.exitCode !== null) throw new Error(`start exited: ${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    server = await startService(['start'], env, /bus /);
+    const out = server.output();
     ingest = /actorlog ingest\s+(\S+)\/v1\/events/.exec(out)![1]!;
     query = /actorlog query API\s+(\S+)\/v1\/events/.exec(out)![1]!;
     assert.match(out, /analyst token in\s+\S+analyst-token/);
@@ -42,11 +34,7 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.ok(!out.includes(token), 'the token itself is never printed');
   });
 
-  after(async () => {
-    if (server.exitCode !== null || server.signalCode !== null) return;
-    server.kill('SIGTERM');
-    await once(server, 'exit');
-  });
+  after(() => server?.stop());
 
   test('keys generate prints a private JWK and registers only the public half', () => {
     const jwk = JSON.parse(fs.readFileSync(path.join(dataDir, 'gw.jwk'), 'utf8'));
@@ -127,8 +115,8 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.equal(created.status, 201);
     const { id } = (await created.json()) as { id: string };
     // The embedded engine has one process per data folder: stop the service first.
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+    const stopped = await server!.stop();
+    assert.ok(stopped.clean, `start stops cleanly on SIGTERM: ${JSON.stringify(stopped)}\n${server!.output().slice(-2000)}`);
 
     const out = tempDir();
     const ran = run(['report', 'run', '--id', id, '--out', out]);

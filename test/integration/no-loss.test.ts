@@ -3,19 +3,15 @@
 // refusing writes for a while.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Partitioners } from 'kafkajs';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { startProcessor } from '../../cli/services.js';
 import { fullEvent, registeredEmitter, tempDir, type TestEmitter } from '../helpers/fixtures.js';
+import { startService, type Service } from '../helpers/processes.js';
 import { ANALYST_TOKEN, api, context, eventually, rowsOf, testConfig } from '../helpers/services.js';
 import type { Config } from '../../lib/config.js';
-
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/actorlog.js');
 
 // Signs `count` events of one session and produces them to the events topic
 // as ingest would (keyed by emitter, acks=all).
@@ -39,7 +35,7 @@ async function produce(config: Config, emitter: TestEmitter, session: string, co
 }
 
 describe('no loss', { timeout: 300_000 }, () => {
-  test('a processor killed with SIGKILL mid-stream, then restarted, stores every event exactly once', async () => {
+  test('a processor killed with SIGKILL mid-stream, then restarted, stores every event exactly once', async (t) => {
     const dataDir = tempDir();
     const config = testConfig({ kafka: true, dataDir });
     const emitter = await registeredEmitter(config.keysFile, 'gw:sigkill');
@@ -57,13 +53,16 @@ describe('no loss', { timeout: 300_000 }, () => {
       QUERY_PORT: '0',
       LOG_LEVEL: 'error',
       ACTORLOG_ANALYST_TOKEN: ANALYST_TOKEN,
+      // A short session, so the group hands the killed member's partitions to
+      // its successor quickly; the services answer meanwhile.
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
     };
-    const start = async (): Promise<{ child: ChildProcess; query: string }> => {
-      const child = spawn(process.execPath, [bin, 'start'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      const query = await eventually(async () => /actorlog query API\s+(\S+)\/v1\/events/.exec(out)?.[1], 'the query API URL');
-      return { child, query };
+    const services: Service[] = [];
+    t.after(() => Promise.all(services.map((s) => s.stop(5_000))));
+    const start = async () => {
+      const service = await startService(['start'], env, /bus /);
+      services.push(service);
+      return { service, query: /actorlog query API\s+(\S+)\/v1\/events/.exec(service.output())![1]! };
     };
     const stored = async (query: string) => {
       const { body } = await api(query, '/v1/events?session=sigkill&limit=1');
@@ -82,8 +81,8 @@ describe('no loss', { timeout: 300_000 }, () => {
 
     const first = await start();
     await eventually(async () => ((await stored(first.query)) ? true : undefined), 'the first stored events', 60_000);
-    first.child.kill('SIGKILL');
-    await once(first.child, 'exit');
+    first.service.child.kill('SIGKILL');
+    await once(first.service.child, 'exit');
 
     const second = await start();
     const seen = await eventually(async () => {
@@ -92,8 +91,8 @@ describe('no loss', { timeout: 300_000 }, () => {
     }, `all ${total} events`, 180_000);
     assert.equal(seen.length, total, 'no event twice in a query');
     assert.deepEqual(new Set(seen), new Set(ids), 'every event, and nothing else');
-    second.child.kill('SIGTERM');
-    await once(second.child, 'exit');
+    const stopped = await second.service.stop();
+    assert.ok(stopped.clean, `a clean stop: ${JSON.stringify(stopped)}`);
 
     // With the service stopped, the table itself: one row per event even without FINAL.
     const ctx = await context(testConfig({ dataDir }));
