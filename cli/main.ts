@@ -52,20 +52,27 @@ async function serve(config: Config, name: string, start: typeof startAll): Prom
   }
   process.stdout.write(`storage             ${config.clickhouse.url ?? `embedded (${config.clickhouse.embeddedPath})`}\n`);
   process.stdout.write(`bus                 ${config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'none (embedded mode)'}\n`);
+  // Everything is closed and on disk, or the stop timed out. End by the signal
+  // itself, as a program stopped by a signal should: that also skips the
+  // embedded engine's exit-time destructors, which can crash (SIGSEGV inside
+  // libchdb) when they run shortly after writes.
+  const end = (signal: NodeJS.Signals) => {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  };
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     const began = Date.now();
+    setTimeout(() => {
+      ctx.logger.error('stop timed out', { signal, ms: Date.now() - began });
+      end(signal);
+    }, config.stopTimeoutMs).unref();
     running.close().then(
       () => {
         ctx.logger.info('stopped', { signal, ms: Date.now() - began });
-        // Everything is closed and on disk. End by the signal itself, as a
-        // program stopped by a signal should: that also skips the embedded
-        // engine's exit-time destructors, which can crash (SIGSEGV inside
-        // libchdb) when they run shortly after writes.
-        process.removeAllListeners(signal);
-        process.kill(process.pid, signal);
+        end(signal);
       },
       (err: unknown) => {
         ctx.logger.error('stop failed', errorFields(err));

@@ -18,6 +18,7 @@ export const envSchema = z.object({
   INGEST_PORT: port.default(8080),
   QUERY_PORT: port.default(8081),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  STOP_TIMEOUT_MS: positive.default(20_000),
 
   KAFKA_BROKERS: optionalText,
   KAFKA_CLIENT_ID: z.string().default('actorlog'),
@@ -53,6 +54,7 @@ export interface Config {
   dataDir: string;
   host: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  stopTimeoutMs: number;
   keysFile: string;
   kafka?: {
     brokers: string[];
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    stopTimeoutMs: e.STOP_TIMEOUT_MS,
     keysFile: path.resolve(e.ACTORLOG_KEYS_FILE ?? path.join(dataDir, 'keys', 'emitters.json')),
     kafka: e.KAFKA_BROKERS
       ? {

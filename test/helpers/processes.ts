@@ -49,7 +49,7 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv, ready
         code,
         signal,
         ms: Date.now() - began,
-        clean: code === 0 || signal === 'SIGTERM',
+        clean: (code === 0 || signal === 'SIGTERM') && !out.includes('stop timed out'),
       });
       if (child.exitCode !== null || child.signalCode !== null) return ended(child.exitCode, child.signalCode);
       const exited = once(child, 'exit');
