@@ -168,8 +168,8 @@ describe('compliance reports', { timeout: 180_000 }, () => {
     const { body } = await define('agent_inventory', { schedule: '0 0 * * *', name: 'daily inventory' });
     const key = await loadReportKey(config.reports.signingKeyFile);
     const logger = createLogger('test', 'silent');
-    const a = new ReportService({ ...ctx, key, logger, instance: 'instance-a', claimSettleMs: 500 });
-    const b = new ReportService({ ...ctx, key, logger, instance: 'instance-b', claimSettleMs: 500 });
+    const a = new ReportService({ ...ctx, key, logger, instance: 'instance-a', claimSettleMs: 2_000 });
+    const b = new ReportService({ ...ctx, key, logger, instance: 'instance-b', claimSettleMs: 2_000 });
     // Two days on, the definition is due (that day's 00:00, after its creation;
     // the service's own scheduler, living in the present, is not yet due).
     const now = Date.now() + 2 * 86_400_000;
