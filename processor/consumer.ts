@@ -53,6 +53,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
   const consumer: Consumer = kafka.consumer({
     groupId: kafkaConfig.groupId,
     sessionTimeout: kafkaConfig.sessionTimeoutMs,
+    // A third of the session at most, so one lost heartbeat does not end it.
+    heartbeatInterval: Math.min(3_000, Math.floor(kafkaConfig.sessionTimeoutMs / 3)),
     allowAutoTopicCreation: false,
   });
   const producer: Producer = kafka.producer({
