@@ -21,7 +21,6 @@ export TMPDIR=$run_root
 
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   started=$run_root/kafka
-  mkdir -p "$started"
   export KAFKA_BROKERS
   KAFKA_BROKERS=$(bash scripts/kafka.sh start "$started")
   echo "test: Kafka broker at $KAFKA_BROKERS"
@@ -31,6 +30,6 @@ fi
 # has two cores; each file gets its own process, data folder and topics.
 # A test file whose tests are done exits even if something still holds its
 # event loop, and the whole run is bounded, so a hang fails the run with its
-# output instead of stalling it (the suite takes about five minutes).
+# output instead of stalling it (the suite takes a few minutes).
 timeout --kill-after=30s 40m \
   node --test --test-concurrency=1 --test-force-exit --test-timeout=600000 dist/test/unit/ dist/test/integration/
