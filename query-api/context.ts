@@ -53,11 +53,17 @@ export function present<T extends Record<string, unknown>>(row: T): T {
   return out as T;
 }
 
+// An identifier or filter value as a caller passes it: never empty, bounded.
+export const identifier = z.string().min(1).max(256);
+
+// Narrows a query to one of the caller's tenants; it never widens (tenancy.ts).
+export const tenantQuery = { tenant: identifier.optional().describe('narrow to one of your tenants') };
+
 // A time window; without one, the last 24 hours.
 export const windowSchema = {
   from: z.iso.datetime({ offset: true }).optional().describe('start, RFC 3339 (default: 24 hours before `to`)'),
   to: z.iso.datetime({ offset: true }).optional().describe('end, exclusive, RFC 3339 (default: now)'),
-  tenant: z.string().min(1).max(256).optional().describe('narrow to one of your tenants'),
+  ...tenantQuery,
 };
 
 export function windowParams(query: { from?: string; to?: string }, params: Record<string, unknown>): { from: string; to: string } {

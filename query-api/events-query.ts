@@ -7,21 +7,20 @@ import { toClickHouseTime } from '../lib/time.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import { select, type Storage } from '../lib/storage.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
-
-const filterValue = z.string().min(1).max(256);
+import { identifier, tenantQuery } from './context.js';
 
 export const eventSearchSchema = z.strictObject({
-  tenant: filterValue.optional().describe('narrow to one of your tenants'),
-  human: filterValue.optional(),
-  agent: filterValue.optional(),
-  actor: filterValue.optional(),
-  server: filterValue.optional(),
-  tool: filterValue.optional(),
-  session: filterValue.optional(),
-  trace: filterValue.optional(),
-  jti: filterValue.optional().describe('token id'),
-  grant: filterValue.optional().describe('delegation grant id'),
-  consent: filterValue.optional().describe('consent id'),
+  ...tenantQuery,
+  human: identifier.optional(),
+  agent: identifier.optional(),
+  actor: identifier.optional(),
+  server: identifier.optional(),
+  tool: identifier.optional(),
+  session: identifier.optional(),
+  trace: identifier.optional(),
+  jti: identifier.optional().describe('token id'),
+  grant: identifier.optional().describe('delegation grant id'),
+  consent: identifier.optional().describe('consent id'),
   outcome: z.enum(['allow', 'deny', 'allow_with_obligations']).optional(),
   flag: z.enum(FLAGS).optional(),
   type: z.enum(EVENT_TYPES).optional(),

@@ -1,7 +1,7 @@
 // What one human's agents did, and what one agent did and for whom, over a window.
 import { z } from 'zod';
 import { tenantCondition } from '../tenancy.js';
-import { access, present, select, windowParams, windowSchema, WINDOW_SQL, type App, type RouteDeps } from '../context.js';
+import { identifier, access, present, select, windowParams, windowSchema, WINDOW_SQL, type App, type RouteDeps } from '../context.js';
 
 const ALLOWED = `outcome IN ('allow', 'allow_with_obligations')`;
 
@@ -34,7 +34,7 @@ export function activityRoutes(app: App, deps: RouteDeps): void {
       schema: {
         summary: 'Which agents acted for this human, under which delegations and consents, on which servers and tools; allowed vs denied; flags; by day',
         tags: ['incident'],
-        params: z.object({ sub: z.string().min(1).max(256) }),
+        params: z.object({ sub: identifier }),
         querystring: z.strictObject(windowSchema),
       },
     },
@@ -66,7 +66,7 @@ export function activityRoutes(app: App, deps: RouteDeps): void {
       schema: {
         summary: 'On whose behalf this agent acted, with which runtime identities and tools; denials; flags; by day',
         tags: ['incident'],
-        params: z.object({ id: z.string().min(1).max(256) }),
+        params: z.object({ id: identifier }),
         querystring: z.strictObject(windowSchema),
       },
     },

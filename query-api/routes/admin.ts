@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { listKeys } from '../../keys/lifecycle.js';
 import { readRegistry } from '../../keys/registry.js';
-import { access, present, select, windowParams, windowSchema, windowSql, type App, type RouteDeps } from '../context.js';
+import { identifier, access, present, select, windowParams, windowSchema, windowSql, type App, type RouteDeps } from '../context.js';
 
 export function adminRoutes(app: App, deps: RouteDeps): void {
   app.get(
@@ -13,8 +13,8 @@ export function adminRoutes(app: App, deps: RouteDeps): void {
         tags: ['admin'],
         querystring: z.strictObject({
           ...windowSchema,
-          sub: z.string().min(1).max(256).optional(),
-          route: z.string().min(1).max(256).optional(),
+          sub: identifier.optional(),
+          route: identifier.optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
       },

@@ -6,7 +6,7 @@ import { readRegistry } from '../../keys/registry.js';
 import { MEDIA_TYPES, rowEncoder } from '../../lib/row-format.js';
 import { eventSearchSchema, searchAll, searchPage } from '../events-query.js';
 import { tenantCondition } from '../tenancy.js';
-import { access, present, select, type App, type RouteDeps } from '../context.js';
+import { identifier, access, present, select, type App, type RouteDeps } from '../context.js';
 
 type Row = Record<string, unknown> & { id: string; time: string };
 
@@ -58,7 +58,7 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
       schema: {
         summary: 'One event in full: the stored row, the signed event, the key that verified it, its flags',
         tags: ['incident'],
-        params: z.object({ id: z.string().min(1).max(256) }),
+        params: z.object({ id: identifier }),
       },
     },
     async (request) => {

@@ -5,7 +5,7 @@ import { ActorlogError, QUARANTINE_REASONS } from '../../lib/errors.js';
 import { FLAGS } from '../../schemas/row.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { tenantCondition } from '../tenancy.js';
-import { access, present, select, windowParams, windowSchema, windowSql, WINDOW_SQL, type App, type RouteDeps } from '../context.js';
+import { tenantQuery, identifier, access, present, select, windowParams, windowSchema, windowSql, WINDOW_SQL, type App, type RouteDeps } from '../context.js';
 
 const SELECTORS = { jti: 'token_jti', grant: 'grant_id', consent: 'consent_id', agent: 'agent_id' } as const;
 const GROUPS = { flag: "''", emitter: 'source', human: 'human_sub', agent: 'agent_id' } as const;
@@ -19,10 +19,10 @@ export function findingRoutes(app: App, deps: RouteDeps): void {
         tags: ['incident'],
         querystring: z.strictObject({
           ...windowSchema,
-          jti: z.string().min(1).max(256).optional(),
-          grant: z.string().min(1).max(256).optional(),
-          consent: z.string().min(1).max(256).optional(),
-          agent: z.string().min(1).max(256).optional(),
+          jti: identifier.optional(),
+          grant: identifier.optional(),
+          consent: identifier.optional(),
+          agent: identifier.optional(),
         }),
       },
     },
@@ -110,7 +110,7 @@ export function findingRoutes(app: App, deps: RouteDeps): void {
       schema: {
         summary: 'Emitter health: last seen, last seq, silence, open sequence gaps, quarantined events',
         tags: ['incident'],
-        querystring: z.strictObject({ tenant: z.string().min(1).max(256).optional() }),
+        querystring: z.strictObject(tenantQuery),
       },
     },
     async (request) => {
@@ -153,7 +153,7 @@ export function findingRoutes(app: App, deps: RouteDeps): void {
         querystring: z.strictObject({
           ...windowSchema,
           reason: z.enum(Object.keys(QUARANTINE_REASONS) as [keyof typeof QUARANTINE_REASONS]).optional(),
-          source: z.string().min(1).max(256).optional(),
+          source: identifier.optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
           cursor: z.string().max(1024).optional(),
         }),

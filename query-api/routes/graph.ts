@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ActorlogError } from '../../lib/errors.js';
 import { fromClickHouseTime } from '../../lib/time.js';
 import { tenantCondition } from '../tenancy.js';
-import { access, select, type App, type RouteDeps } from '../context.js';
+import { tenantQuery, identifier, access, select, type App, type RouteDeps } from '../context.js';
 
 interface GraphRow {
   time: string;
@@ -95,8 +95,8 @@ export function graphRoutes(app: App, deps: RouteDeps): void {
         schema: {
           summary: `The delegation chain of one ${name}: human, agents, sub-agents, servers and tools as nodes and edges with times`,
           tags: ['incident'],
-          params: z.object({ id: z.string().min(1).max(256) }),
-          querystring: z.strictObject({ tenant: z.string().min(1).max(256).optional() }),
+          params: z.object({ id: identifier }),
+          querystring: z.strictObject(tenantQuery),
         },
       },
       async (request) => {

@@ -6,9 +6,8 @@ import { MEDIA_TYPES } from '../../lib/row-format.js';
 import { reportInputSchema } from '../../reports/definition.js';
 import type { ReportService } from '../../reports/service.js';
 import type { ReportKey } from '../../reports/signing.js';
-import { access, type App, type RouteDeps } from '../context.js';
+import { tenantQuery, access, type App, type RouteDeps } from '../context.js';
 
-const tenantQuery = z.strictObject({ tenant: z.string().min(1).max(256).optional() });
 
 export function reportRoutes(service: ReportService, key: ReportKey) {
   return (app: App, _deps: RouteDeps): void => {
@@ -25,7 +24,7 @@ export function reportRoutes(service: ReportService, key: ReportKey) {
       return reply.status(201).send(created);
     });
 
-    app.get('/v1/reports', { schema: { summary: 'Report definitions', tags: ['compliance'], querystring: tenantQuery } }, async (request) => {
+    app.get('/v1/reports', { schema: { summary: 'Report definitions', tags: ['compliance'], querystring: z.strictObject(tenantQuery) } }, async (request) => {
       const scope = access(request, 'compliance', request.query.tenant);
       const reports = await service.list(scope.tenants);
       request.rowsReturned = reports.length;
