@@ -12,6 +12,10 @@ const optionalText = z
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
+// How a JWT claim that is one string is read: as one value (none), or split.
+export const CLAIM_SEPARATORS = ['none', 'space', 'comma'] as const;
+export type ClaimSeparator = (typeof CLAIM_SEPARATORS)[number];
+
 export const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   HOST: z.string().default('127.0.0.1'),
@@ -40,6 +44,7 @@ export const envSchema = z.object({
   ACTORLOG_AUTH_AUDIENCE: optionalText,
   ACTORLOG_AUTH_ROLES_CLAIM: z.string().default('roles'),
   ACTORLOG_AUTH_TENANT_CLAIM: z.string().default('tenant'),
+  ACTORLOG_AUTH_CLAIM_SEPARATOR: z.enum(CLAIM_SEPARATORS).default('none'),
   QUERY_RATE_LIMIT: positive.default(600),
   REPORT_TICK_MS: positive.default(30_000),
   INGEST_BODY_LIMIT: positive.default(5 * 1024 * 1024),
@@ -79,7 +84,7 @@ export interface Config {
     // Development only: one static token with every role on every tenant.
     analystToken?: string;
     // Set: analysts present JWTs from the identity provider, verified here.
-    jwt?: { jwks: string; issuer: string; audience: string; rolesClaim: string; tenantClaim: string };
+    jwt?: { jwks: string; issuer: string; audience: string; rolesClaim: string; tenantClaim: string; claimSeparator: ClaimSeparator };
     // Requests per minute per caller.
     rateLimit: number;
   };
@@ -138,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             audience: e.ACTORLOG_AUTH_AUDIENCE!,
             rolesClaim: e.ACTORLOG_AUTH_ROLES_CLAIM,
             tenantClaim: e.ACTORLOG_AUTH_TENANT_CLAIM,
+            claimSeparator: e.ACTORLOG_AUTH_CLAIM_SEPARATOR,
           }
         : undefined,
       rateLimit: e.QUERY_RATE_LIMIT,

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { FastifyRequest } from 'fastify';
-import type { Config } from '../lib/config.js';
+import type { ClaimSeparator, Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 
 export const ROLES = ['analyst', 'compliance', 'admin'] as const;
@@ -42,8 +42,18 @@ function claimAt(payload: JWTPayload, path: string): unknown {
   return value;
 }
 
-const asStrings = (value: unknown): string[] =>
-  typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+// A claim is read as identity providers send it: a list of strings, or one
+// string that is one value. A string is split only when the operator says the
+// provider packs several values into one (ACTORLOG_AUTH_CLAIM_SEPARATOR):
+// splitting by default would let a tenant named "acme globex" grant two.
+const SEPARATORS: Record<ClaimSeparator, RegExp | undefined> = { none: undefined, space: /\s+/, comma: /\s*,\s*/ };
+
+export function claimValues(value: unknown, separator: ClaimSeparator = 'none'): string[] {
+  const split = SEPARATORS[separator];
+  if (typeof value === 'string') return (split ? value.split(split) : [value]).filter((v) => v !== '');
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string' && v !== '');
+  return [];
+}
 
 export function jwtAuthenticator(cfg: NonNullable<Config['query']['jwt']>): Authenticate {
   const keys = /^https?:\/\//.test(cfg.jwks)
@@ -64,8 +74,8 @@ export function jwtAuthenticator(cfg: NonNullable<Config['query']['jwt']>): Auth
     }
     return {
       sub: payload.sub!,
-      roles: asStrings(claimAt(payload, cfg.rolesClaim)).filter((r): r is Role => (ROLES as readonly string[]).includes(r)),
-      tenants: asStrings(claimAt(payload, cfg.tenantClaim)),
+      roles: claimValues(claimAt(payload, cfg.rolesClaim), cfg.claimSeparator).filter((r): r is Role => (ROLES as readonly string[]).includes(r)),
+      tenants: claimValues(claimAt(payload, cfg.tenantClaim), cfg.claimSeparator),
       via: 'jwt',
     };
   };
