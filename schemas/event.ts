@@ -140,6 +140,15 @@ export const payloadDigestSchema = z.strictObject({
   bytes: z.number().int().nonnegative().optional(),
 });
 
+// What a tool call came back with (mcp.tool.result): the MCP result's
+// `isError` (the tool ran and failed) or the JSON-RPC error code (the call
+// itself failed), and how long it took. The design had no field for it.
+export const resultSchema = z.strictObject({
+  is_error: z.boolean(),
+  error_code: z.number().int().optional(),
+  duration_ms: z.number().nonnegative().optional(),
+});
+
 // identity.lifecycle events (joiner / mover / leaver) from an identity provider.
 export const lifecycleSchema = z.strictObject({
   change: z.enum(['joiner', 'mover', 'leaver']),
@@ -169,6 +178,7 @@ const eventObjectSchema = z.strictObject({
   downstream: downstreamSchema.optional(),
   context: contextSchema.optional(),
   payload: payloadDigestSchema.optional(),
+  result: resultSchema.optional(),
   lifecycle: lifecycleSchema.optional(),
   attrs: attrsSchema.optional(),
 });
