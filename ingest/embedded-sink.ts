@@ -4,6 +4,7 @@
 import { ActorlogError } from '../lib/errors.js';
 import { countReasons, type Metrics } from '../lib/metrics.js';
 import { prepareBatch, storeBatch, type BatchDeps } from '../processor/batch.js';
+import { ping } from '../store/client.js';
 import type { RawRecord } from '../processor/pipeline.js';
 import type { IngestItem, IngestSink, ItemOutcome } from './sink.js';
 
@@ -41,9 +42,7 @@ export function createEmbeddedSink(deps: BatchDeps & { metrics: Metrics }): Inge
       queue = run.catch(() => undefined);
       return run;
     },
-    async ready() {
-      await (await deps.storage.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
-    },
+    ready: () => ping(deps.storage),
     // Waits for the batch being written, so storage closes after it.
     async close() {
       await queue;

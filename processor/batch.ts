@@ -3,9 +3,12 @@
 // reusing a stored id, raise the flags that need history (sequence, silence,
 // revocations, token reuse), then store state first and events second. Both
 // drivers (the Kafka consumer, embedded ingest) call prepareBatch then storeBatch.
-import type { Storage, Tables } from '../lib/storage.js';
+import type { Storage, Tables } from '../store/client.js';
+import type { EventRow } from '../store/columns.js';
+import { insertEvents, storedJws } from '../store/events.js';
+import { insertQuarantined, type QuarantineRow } from '../store/quarantine.js';
+import { writeState, type StateWrite } from '../store/state/writes.js';
 import type { Config } from '../lib/config.js';
-import type { EventRow, QuarantineRow } from '../schemas/row.js';
 import type { KeyResolver } from './key-resolver.js';
 import type { SkewLimits } from './flags.js';
 import { quarantineRow, runPipeline, type RawRecord, type RecordOutcome } from './pipeline.js';
@@ -43,21 +46,14 @@ export interface Batch {
   quarantined: QuarantineRow[];
   // Exact redeliveries of events already stored (or earlier in the batch): answered as accepted, not stored again.
   redelivered: number;
-  stateWrites: { table: string; values: Record<string, unknown>[] }[];
+  stateWrites: StateWrite[];
   // Makes the staged state current; call once the batch is stored.
   commit(): void;
 }
 
-async function storedCopies(deps: BatchDeps, outcomes: RecordOutcome[]): Promise<Map<string, string>> {
+function storedCopies(deps: BatchDeps, outcomes: RecordOutcome[]): Promise<Map<string, string>> {
   const accepted = outcomes.flatMap((o) => (o.ok ? [o.row] : []));
-  if (accepted.length === 0) return new Map();
-  const result = await deps.storage.query({
-    query: `SELECT id, raw_jws FROM ${deps.tables.events}
-            WHERE tenant IN {tenants:Array(String)} AND id IN {ids:Array(String)}`,
-    query_params: { tenants: [...new Set(accepted.map((r) => r.tenant))], ids: accepted.map((r) => r.id) },
-    format: 'JSONEachRow',
-  });
-  return new Map((await result.json<{ id: string; raw_jws: string }>()).map((r) => [r.id, r.raw_jws]));
+  return storedJws(deps.storage, deps.tables, [...new Set(accepted.map((r) => r.tenant))], accepted.map((r) => r.id));
 }
 
 export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promise<Batch> {
@@ -110,9 +106,6 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
 // State first: if the process dies between the two, the redelivered batch
 // meets state that already counts it, and its events are stored then.
 export async function storeBatch(storage: Storage, tables: Tables, batch: Batch): Promise<void> {
-  await Promise.all(batch.stateWrites.map(({ table, values }) => storage.insert({ table, values, format: 'JSONEachRow' })));
-  const writes: Promise<unknown>[] = [];
-  if (batch.rows.length > 0) writes.push(storage.insert({ table: tables.events, values: batch.rows, format: 'JSONEachRow' }));
-  if (batch.quarantined.length > 0) writes.push(storage.insert({ table: tables.quarantine, values: batch.quarantined, format: 'JSONEachRow' }));
-  await Promise.all(writes);
+  await writeState(storage, tables, batch.stateWrites);
+  await Promise.all([insertEvents(storage, tables, batch.rows), insertQuarantined(storage, tables, batch.quarantined)]);
 }

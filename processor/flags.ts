@@ -2,7 +2,7 @@
 // (Flags that need history live in processor/state/.) Each definition is
 // written out in docs/flags.md; keep the two in step.
 import { AGENT_ACTIONS, type ActorlogEvent } from '../schemas/event.js';
-import type { Flag } from '../schemas/row.js';
+import type { Flag } from '../schemas/flags.js';
 
 export interface SkewLimits {
   futureMs: number;

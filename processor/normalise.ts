@@ -1,7 +1,7 @@
 // One verified event -> one flat row: the chain human -> agent -> actors ->
 // server -> tool in its own columns, never merged, plus the derived flags.
 import type { ActClaim, ActorlogEvent } from '../schemas/event.js';
-import type { EventRow } from '../schemas/row.js';
+import { clampEpochSeconds, type EventRow } from '../store/columns.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { statelessFlags, type SkewLimits } from './flags.js';
 
@@ -42,8 +42,8 @@ export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: str
     token_sub: token?.sub ?? '',
     token_aud: token?.aud ?? [],
     token_scope: token?.scope ?? [],
-    token_exp: token?.exp ?? null,
-    token_iat: token?.iat ?? null,
+    token_exp: clampEpochSeconds(token?.exp),
+    token_iat: clampEpochSeconds(token?.iat),
     token_jti: token?.jti ?? '',
     token_azp: token?.azp ?? '',
     token_client_id: token?.client_id ?? '',

@@ -2,14 +2,15 @@
 // made it, which endpoint and parameters, the status and how many rows it
 // returned.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Storage, Tables } from '../lib/storage.js';
+import type { Storage, Tables } from '../store/client.js';
+import { insertAccessLog, type AccessLogRow } from '../store/access-log.js';
 import { toClickHouseTime } from '../lib/time.js';
 import type { Metrics } from '../lib/metrics.js';
 
 export function accessLogHook(storage: Storage, tables: Tables, metrics: Metrics) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const principal = request.principal;
-    const row = {
+    const row: AccessLogRow = {
       time: toClickHouseTime(Date.now() - reply.elapsedTime),
       request_id: request.id,
       sub: principal?.sub ?? '',
@@ -25,7 +26,7 @@ export function accessLogHook(storage: Storage, tables: Tables, metrics: Metrics
       client_ip: request.ip,
     };
     try {
-      await storage.insert({ table: tables.accessLog, values: [row], format: 'JSONEachRow' });
+      await insertAccessLog(storage, tables, row);
     } catch (err) {
       metrics.error('query', 'ACCESS_LOG_FAILED');
       request.log.error({ err }, 'access log write failed');

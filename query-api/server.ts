@@ -10,7 +10,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import { ActorlogError } from '../lib/errors.js';
 import { createService } from '../lib/http.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { Storage, Tables } from '../lib/storage.js';
+import { ping, type Storage, type Tables } from '../store/client.js';
 import type { Authenticate } from './auth.js';
 import { accessLogHook } from './access-log.js';
 import type { RouteDeps } from './context.js';
@@ -37,9 +37,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
   const app = createService({
     logLevel: opts.logLevel,
     metrics,
-    ready: async () => {
-      await (await storage.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
-    },
+    ready: () => ping(storage),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

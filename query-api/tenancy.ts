@@ -1,12 +1,10 @@
 // Every query is confined to the caller's tenants, whatever its parameters
 // say: a tenant filter may narrow the scope, never widen it.
 import { ActorlogError } from '../lib/errors.js';
+import type { TenantScope } from '../store/tenancy.js';
 import type { Principal } from './auth.js';
 
-export interface TenantScope {
-  // null: every tenant (the development token).
-  tenants: string[] | null;
-}
+export type { TenantScope };
 
 export function tenantScope(principal: Principal, requested?: string): TenantScope {
   const allowed = principal.tenants;
@@ -16,11 +14,4 @@ export function tenantScope(principal: Principal, requested?: string): TenantSco
     return { tenants: [requested] };
   }
   return { tenants: allowed === '*' ? null : allowed };
-}
-
-// The SQL condition for a scope on `column`, with its parameter added to params.
-export function tenantCondition(scope: TenantScope, column: string, params: Record<string, unknown>): string {
-  if (scope.tenants === null) return '1';
-  params.scope_tenants = scope.tenants;
-  return `${column} IN {scope_tenants:Array(String)}`;
 }

@@ -1,7 +1,7 @@
 // A report definition: what to report, for which tenant, over which period,
 // when, and in which format. Stored in ClickHouse (report_definitions).
 import { z } from 'zod';
-import { eventSearchSchema } from '../query-api/events-query.js';
+import { eventSearchSchema } from '../schemas/search.js';
 import { parseCron, parsePeriod } from './cron.js';
 
 export const REPORT_KINDS = ['access_review', 'privileged_tool_use', 'denied_actions', 'after_revocation', 'agent_inventory', 'saved_search'] as const;

@@ -6,8 +6,8 @@
 // even a double run leaves one row.
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { select, type Storage, type Tables } from '../lib/storage.js';
-import { tenantCondition } from '../query-api/tenancy.js';
+import type { Storage, Tables } from '../store/client.js';
+import * as store from '../store/reports.js';
 import { fromClickHouseTime, toClickHouseTime } from '../lib/time.js';
 import { rowEncoder, type RowFormat } from '../lib/row-format.js';
 import type { Logger } from '../lib/logger.js';
@@ -49,11 +49,6 @@ export interface ReportServiceDeps {
 
 // A claim older than this no longer blocks others (its instance may be gone).
 const CLAIM_TTL_MS = 10 * 60_000;
-const RUN_COLUMNS = 'run_id, report_id, tenant, trigger, status, error, period_from, period_to, due_at, row_count, sha256, format, generated_at, generated_by';
-
-interface DefinitionRow extends Omit<ReportDefinition, 'search'> {
-  search: string;
-}
 
 export class ReportService {
   readonly instance: string;
@@ -64,43 +59,26 @@ export class ReportService {
     this.claimSettleMs = deps.claimSettleMs ?? 1_000;
   }
 
-  private select<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
-    return select<T>(this.deps.storage, query, params);
-  }
-
   async create(input: ReportInput, createdBy: string): Promise<ReportDefinition> {
     const definition: ReportDefinition = { ...input, id: uuidv7(), created_by: createdBy, created_at: new Date().toISOString() };
-    await this.deps.storage.insert({
-      table: this.deps.tables.reportDefinitions,
-      values: [{ ...definition, search: input.search ? JSON.stringify(input.search) : '', created_at: toClickHouseTime(definition.created_at), deleted: 0, version: Date.now() }],
-      format: 'JSONEachRow',
-    });
+    const { search: _search, ...fields } = definition;
+    await store.insertDefinition(
+      this.deps.storage,
+      this.deps.tables,
+      { ...fields, search: input.search ? JSON.stringify(input.search) : '', created_at: toClickHouseTime(definition.created_at) },
+      Date.now(),
+    );
     return definition;
   }
 
   // tenants null: every tenant.
   async list(tenants: string[] | null, id?: string): Promise<ReportDefinition[]> {
-    const params: Record<string, unknown> = {};
-    const where = ['deleted = 0', tenantCondition({ tenants }, 'tenant', params)];
-    if (id) {
-      where.push('id = {id:String}');
-      params.id = id;
-    }
-    const rows = await this.select<DefinitionRow>(
-      `SELECT id, tenant, name, kind, search, period, schedule, format, created_by, created_at FROM ${this.deps.tables.reportDefinitions} FINAL
-       WHERE ${where.join(' AND ')} ORDER BY created_at`,
-      params,
-    );
-    return rows.map((r) => ({ ...r, search: r.search ? JSON.parse(r.search) : undefined, created_at: fromClickHouseTime(r.created_at) }));
+    const rows = await store.listDefinitions(this.deps.storage, this.deps.tables, tenants, id);
+    return rows.map((r) => ({ ...r, search: r.search ? JSON.parse(r.search) : undefined, created_at: fromClickHouseTime(r.created_at) }) as ReportDefinition);
   }
 
   async runs(tenants: string[] | null, reportId: string): Promise<RunSummary[]> {
-    const params: Record<string, unknown> = { report: reportId };
-    const rows = await this.select<RunSummary>(
-      `SELECT ${RUN_COLUMNS} FROM ${this.deps.tables.reportRuns} FINAL
-       WHERE report_id = {report:String} AND ${tenantCondition({ tenants }, 'tenant', params)} ORDER BY generated_at DESC LIMIT 1000`,
-      params,
-    );
+    const rows = await store.listRuns(this.deps.storage, this.deps.tables, tenants, reportId);
     return rows.map((r) => ({
       ...r,
       row_count: Number(r.row_count),
@@ -112,12 +90,7 @@ export class ReportService {
   }
 
   async runFile(tenants: string[] | null, runId: string): Promise<{ content: string; manifest: string; format: RowFormat; report_id: string } | undefined> {
-    const params: Record<string, unknown> = { run: runId };
-    const [row] = await this.select<{ content: string; manifest_jws: string; format: RowFormat; report_id: string }>(
-      `SELECT content, manifest_jws, format, report_id FROM ${this.deps.tables.reportRuns} FINAL
-       WHERE run_id = {run:String} AND status = 'ok' AND ${tenantCondition({ tenants }, 'tenant', params)} LIMIT 1`,
-      params,
-    );
+    const row = await store.runFile(this.deps.storage, this.deps.tables, tenants, runId);
     return row ? { content: row.content, manifest: row.manifest_jws, format: row.format, report_id: row.report_id } : undefined;
   }
 
@@ -138,7 +111,7 @@ export class ReportService {
       generated_at: toClickHouseTime(generatedAt),
       generated_by: opts.by,
     };
-    let record;
+    let record: store.RunRecord;
     try {
       const encode = rowEncoder(definition.format);
       const parts: string[] = [];
@@ -168,7 +141,7 @@ export class ReportService {
       this.deps.logger.error('report run failed', { report: definition.id, run: opts.runId, ...errorFields(err) });
       record = { ...base, status: 'failed', error: (err as Error).message.slice(0, 2000), row_count: 0, sha256: '', content: '', manifest_jws: '' };
     }
-    await this.deps.storage.insert({ table: this.deps.tables.reportRuns, values: [record], format: 'JSONEachRow' });
+    await store.insertRun(this.deps.storage, this.deps.tables, record);
     const { content: _content, manifest_jws: _m, ...summary } = record;
     return {
       ...summary,
@@ -192,8 +165,7 @@ export class ReportService {
       const due = lastDueAt(parseCron(definition.schedule), now);
       if (due === undefined || due < Date.parse(definition.created_at)) continue;
       const runId = `sched-${createHash('sha256').update(`${definition.id}\u0000${due}`).digest('hex').slice(0, 32)}`;
-      const done = await this.select(`SELECT 1 FROM ${this.deps.tables.reportRuns} FINAL WHERE run_id = {run:String} AND status = 'ok'`, { run: runId });
-      if (done.length > 0 || !(await this.claim(runId, now))) continue;
+      if ((await store.runSucceeded(this.deps.storage, this.deps.tables, runId)) || !(await this.claim(runId, now))) continue;
       await this.run(definition, { runId, trigger: 'schedule', dueAt: due, by: `scheduler:${this.instance}` });
       ran.push(runId);
     }
@@ -201,19 +173,10 @@ export class ReportService {
   }
 
   private async claim(runId: string, now: number): Promise<boolean> {
-    await this.deps.storage.insert({
-      table: this.deps.tables.reportClaims,
-      values: [{ run_id: runId, instance: this.instance, claimed_at: toClickHouseTime(now) }],
-      format: 'JSONEachRow',
-    });
+    await store.insertClaim(this.deps.storage, this.deps.tables, runId, this.instance, now);
     await sleep(this.claimSettleMs);
-    const [winner] = await this.select<{ instance: string }>(
-      `SELECT instance FROM ${this.deps.tables.reportClaims}
-       WHERE run_id = {run:String} AND claimed_at > {since:DateTime64(3, 'UTC')}
-       ORDER BY claimed_at, instance LIMIT 1`,
-      { run: runId, since: toClickHouseTime(now - CLAIM_TTL_MS) },
-    );
-    return winner?.instance === this.instance;
+    const winner = await store.earliestClaim(this.deps.storage, this.deps.tables, runId, now - CLAIM_TTL_MS);
+    return winner === this.instance;
   }
 }
 

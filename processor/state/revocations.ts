@@ -1,11 +1,12 @@
 // Which grants, consents and humans were revoked, and when, from
 // delegation.*, consent.* and identity.lifecycle events; agent actions dated
 // at or after a revocation that covers them get after_revocation.
-import { TupleParam } from '@clickhouse/client';
-import { select, type Storage, type Tables } from '../../lib/storage.js';
+import type { Storage, Tables } from '../../store/client.js';
+import { loadRevocations } from '../../store/state/revocations.js';
+import type { StateWrite } from '../../store/state/writes.js';
 import { fromClickHouseTime, toClickHouseTime } from '../../lib/time.js';
 import { AGENT_ACTIONS, type ActorlogEvent } from '../../schemas/event.js';
-import type { Flag } from '../../schemas/row.js';
+import type { Flag } from '../../schemas/flags.js';
 import { nextVersion } from './versions.js';
 
 type Kind = 'grant' | 'consent' | 'human';
@@ -59,30 +60,22 @@ export class RevocationState {
     for (const e of events) for (const s of subjectsOf(e)) if (!this.revokedAt.has(keyOf(s))) wanted.set(keyOf(s), s);
     if (wanted.size === 0) return;
     const subjects = [...wanted.values()];
-    const rows = await select<Subject & { revoked_at: string | null }>(
-      this.storage,
-      `SELECT tenant, kind, subject, revoked_at FROM ${this.tables.revocations} FINAL
-       WHERE (tenant, kind, subject) IN {subjects:Array(Tuple(String, String, String))}`,
-      { subjects: subjects.map((s) => new TupleParam([s.tenant, s.kind, s.subject])) },
-    );
+    const rows = await loadRevocations(this.storage, this.tables, subjects);
     for (const key of wanted.keys()) this.revokedAt.set(key, null);
     for (const row of rows) {
-      this.revokedAt.set(keyOf(row), row.revoked_at === null ? null : Date.parse(fromClickHouseTime(row.revoked_at)));
+      this.revokedAt.set(keyOf(row as Subject), row.revoked_at === null ? null : Date.parse(fromClickHouseTime(row.revoked_at)));
     }
   }
 
   stage(): RevocationStage {
-    return new RevocationStage(this.revokedAt, this.tables);
+    return new RevocationStage(this.revokedAt);
   }
 }
 
 export class RevocationStage {
   private readonly staged = new Map<string, { subject: Subject; revokedAt: number | null; byEvent: string }>();
 
-  constructor(
-    private readonly committed: Map<string, number | null>,
-    private readonly tables: Tables,
-  ) {}
+  constructor(private readonly committed: Map<string, number | null>) {}
 
   private revokedAt(key: string): number | null {
     const staged = this.staged.get(key);
@@ -101,14 +94,14 @@ export class RevocationStage {
     return revoked ? ['after_revocation'] : [];
   }
 
-  writes(): { table: string; values: Record<string, unknown>[] }[] {
+  writes(): StateWrite[] {
     const values = [...this.staged.values()].map(({ subject, revokedAt, byEvent }) => ({
       ...subject,
       revoked_at: revokedAt === null ? null : toClickHouseTime(revokedAt),
       by_event: byEvent,
       version: nextVersion(),
     }));
-    return [{ table: this.tables.revocations, values }];
+    return [{ table: 'revocations', values }];
   }
 
   commit(): void {

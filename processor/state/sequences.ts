@@ -1,9 +1,12 @@
 // Per-emitter sequence tracking: gaps (lost events), late arrivals that fill
 // them (reordering), and silence (no event, not even a heartbeat, for longer
 // than allowed). Times are ingest receipt times, never the emitter's clock.
-import { select, type Storage, type Tables } from '../../lib/storage.js';
+import type { Storage, Tables } from '../../store/client.js';
+import type { EventRow } from '../../store/columns.js';
+import { loadEmitterStates, loadOpenGaps } from '../../store/state/sequences.js';
+import type { StateWrite } from '../../store/state/writes.js';
 import { fromClickHouseTime, toClickHouseTime } from '../../lib/time.js';
-import type { EventRow, Flag } from '../../schemas/row.js';
+import type { Flag } from '../../schemas/flags.js';
 import { nextVersion } from './versions.js';
 
 interface Gap {
@@ -38,17 +41,8 @@ export class SequenceState {
     const missing = [...new Set(sources)].filter((s) => !this.tracks.has(s));
     if (missing.length === 0) return;
     const [states, gaps] = await Promise.all([
-      select<{ source: string; last_seq: string; last_seen: string; last_heartbeat: string | null }>(
-        this.storage,
-        `SELECT source, last_seq, last_seen, last_heartbeat FROM ${this.tables.emitterState} FINAL WHERE source IN {sources:Array(String)}`,
-        { sources: missing },
-      ),
-      select<{ source: string; gap_from: string; gap_to: string; detected_at: string; detected_by_event: string; late_arrivals: string[] }>(
-        this.storage,
-        `SELECT source, gap_from, gap_to, detected_at, detected_by_event, late_arrivals FROM ${this.tables.sequenceGaps} FINAL
-         WHERE source IN {sources:Array(String)} AND closed_at IS NULL`,
-        { sources: missing },
-      ),
+      loadEmitterStates(this.storage, this.tables, missing),
+      loadOpenGaps(this.storage, this.tables, missing),
     ]);
     for (const source of missing) this.tracks.set(source, { lastSeq: 0, lastSeen: null, lastHeartbeat: null, gaps: [] });
     for (const s of states) {
@@ -69,7 +63,7 @@ export class SequenceState {
   // Changes are made on copies and become the state only on commit(), after
   // the batch is stored: a failed write leaves the state as it was.
   stage(): SequenceStage {
-    return new SequenceStage(this.tracks, this.silentAfterMs, this.tables);
+    return new SequenceStage(this.tracks, this.silentAfterMs);
   }
 }
 
@@ -80,7 +74,6 @@ export class SequenceStage {
   constructor(
     private readonly tracks: Map<string, Track>,
     private readonly silentAfterMs: number,
-    private readonly tables: Tables,
   ) {}
 
   private track(source: string): Track {
@@ -117,7 +110,7 @@ export class SequenceStage {
     return flags;
   }
 
-  writes(): { table: string; values: Record<string, unknown>[] }[] {
+  writes(): StateWrite[] {
     const now = Date.now();
     const emitterRows = [...this.staged].map(([source, t]) => ({
       source,
@@ -139,8 +132,8 @@ export class SequenceStage {
       version: nextVersion(now),
     }));
     return [
-      { table: this.tables.emitterState, values: emitterRows },
-      { table: this.tables.sequenceGaps, values: gapRows },
+      { table: 'emitterState', values: emitterRows },
+      { table: 'sequenceGaps', values: gapRows },
     ];
   }
 
@@ -150,17 +143,4 @@ export class SequenceStage {
       this.tracks.set(source, t);
     }
   }
-}
-
-// Marks emitters that sent nothing, not even a heartbeat, for longer than
-// allowed. Run periodically; the mark clears with the emitter's next event.
-export async function markSilentEmitters(storage: Storage, tables: Tables, silentAfterMs: number, now = Date.now()): Promise<void> {
-  await storage.command({
-    query: `INSERT INTO ${tables.emitterState}
-      SELECT source, last_seq, last_seen, last_heartbeat,
-             last_seen + toIntervalMillisecond({after:UInt64}), {now:DateTime64(3, 'UTC')}
-      FROM ${tables.emitterState} FINAL
-      WHERE silent_since IS NULL AND last_seen < {now:DateTime64(3, 'UTC')} - toIntervalMillisecond({after:UInt64})`,
-    query_params: { after: silentAfterMs, now: toClickHouseTime(now) },
-  });
 }

@@ -1,11 +1,12 @@
 // Which servers each token id (jti) was presented to. One token at two
 // different servers is evidence of token passthrough even when its `aud` was
 // forged to match each: jti_reuse.
-import { TupleParam } from '@clickhouse/client';
-import type { Storage, Tables } from '../../lib/storage.js';
+import type { Storage, Tables } from '../../store/client.js';
+import { loadTokenUses } from '../../store/state/token-uses.js';
+import type { StateWrite } from '../../store/state/writes.js';
 import { toClickHouseTime } from '../../lib/time.js';
 import type { ActorlogEvent } from '../../schemas/event.js';
-import type { Flag } from '../../schemas/row.js';
+import type { Flag } from '../../schemas/flags.js';
 
 const MAX_CACHED = 200_000;
 
@@ -31,30 +32,22 @@ export class TokenUseState {
       if (u && !this.servers.has(u.key)) wanted.set(u.key, [u.tenant, u.jti]);
     }
     if (wanted.size === 0) return;
-    const result = await this.storage.query({
-      query: `SELECT tenant, jti, server_id FROM ${this.tables.tokenUses} FINAL
-              WHERE (tenant, jti) IN {uses:Array(Tuple(String, String))}`,
-      query_params: { uses: [...wanted.values()].map((use) => new TupleParam(use)) },
-      format: 'JSONEachRow',
-    });
+    const rows = await loadTokenUses(this.storage, this.tables, [...wanted.values()]);
     for (const key of wanted.keys()) this.servers.set(key, new Set());
-    for (const row of await result.json<{ tenant: string; jti: string; server_id: string }>()) {
+    for (const row of rows) {
       this.servers.get(`${row.tenant}\u0000${row.jti}`)?.add(row.server_id);
     }
   }
 
   stage(): TokenUseStage {
-    return new TokenUseStage(this.servers, this.tables);
+    return new TokenUseStage(this.servers);
   }
 }
 
 export class TokenUseStage {
   private readonly added = new Map<string, { tenant: string; jti: string; server: string; at: number; eventId: string }>();
 
-  constructor(
-    private readonly committed: Map<string, Set<string>>,
-    private readonly tables: Tables,
-  ) {}
+  constructor(private readonly committed: Map<string, Set<string>>) {}
 
   observe(event: ActorlogEvent): Flag[] {
     const u = use(event);
@@ -66,7 +59,7 @@ export class TokenUseStage {
     return reused ? ['jti_reuse'] : [];
   }
 
-  writes(): { table: string; values: Record<string, unknown>[] }[] {
+  writes(): StateWrite[] {
     const values = [...this.added.values()].map((a) => ({
       tenant: a.tenant,
       jti: a.jti,
@@ -74,7 +67,7 @@ export class TokenUseStage {
       first_seen: toClickHouseTime(a.at),
       event_id: a.eventId,
     }));
-    return [{ table: this.tables.tokenUses, values }];
+    return [{ table: 'tokenUses', values }];
   }
 
   commit(): void {

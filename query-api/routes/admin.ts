@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { listKeys } from '../../keys/lifecycle.js';
 import { readRegistry } from '../../keys/registry.js';
-import { identifier, access, present, select, windowParams, windowSchema, windowSql, type App, type RouteDeps } from '../context.js';
+import { listAccessLog } from '../../store/access-log.js';
+import { identifier, access, present, windowOf, windowSchema, type App, type RouteDeps } from '../context.js';
 
 export function adminRoutes(app: App, deps: RouteDeps): void {
   app.get(
@@ -21,27 +22,9 @@ export function adminRoutes(app: App, deps: RouteDeps): void {
     },
     async (request) => {
       const scope = access(request, 'admin', request.query.tenant);
-      const params: Record<string, unknown> = { limit: request.query.limit };
-      const period = windowParams(request.query, params);
-      const where = [windowSql('time')];
-      // An admin sees the calls of callers that share one of its tenants.
-      if (scope.tenants) {
-        where.push('hasAny(tenants, {scope_tenants:Array(String)})');
-        params.scope_tenants = scope.tenants;
-      }
-      if (request.query.sub) {
-        where.push('sub = {sub:String}');
-        params.sub = request.query.sub;
-      }
-      if (request.query.route) {
-        where.push('route = {route:String}');
-        params.route = request.query.route;
-      }
-      const rows = await select<Record<string, unknown>>(
-        deps.storage,
-        `SELECT * FROM ${deps.tables.accessLog} WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT {limit:UInt32}`,
-        params,
-      );
+      const { window, period } = windowOf(request.query);
+      const { sub, route, limit } = request.query;
+      const rows = await listAccessLog(deps.storage, deps.tables, scope, window, { sub, route, limit });
       request.rowsReturned = rows.length;
       return { period, calls: rows.map((r) => present({ ...r, params: JSON.parse(String(r.params)) as unknown })) };
     },

@@ -4,11 +4,10 @@ import { z } from 'zod';
 import { ActorlogError } from '../../lib/errors.js';
 import { readRegistry } from '../../keys/registry.js';
 import { MEDIA_TYPES, rowEncoder } from '../../lib/row-format.js';
-import { eventSearchSchema, searchAll, searchPage } from '../events-query.js';
-import { tenantCondition } from '../tenancy.js';
-import { identifier, access, present, select, type App, type RouteDeps } from '../context.js';
-
-type Row = Record<string, unknown> & { id: string; time: string };
+import { eventSearchSchema } from '../../schemas/search.js';
+import { searchAll, searchPage } from '../../store/search.js';
+import { eventById } from '../../store/events.js';
+import { identifier, access, present, type App, type RouteDeps } from '../context.js';
 
 const EXPORT_MAX_ROWS = 1_000_000;
 
@@ -63,12 +62,7 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
     },
     async (request) => {
       const scope = access(request, 'analyst');
-      const params: Record<string, unknown> = { id: request.params.id };
-      const [row] = await select<Row & { event_json: string; raw_jws: string; source: string; kid: string; flags: string[] }>(
-        deps.storage,
-        `SELECT * FROM ${deps.tables.events} FINAL WHERE id = {id:String} AND ${tenantCondition(scope, 'tenant', params)} LIMIT 1`,
-        params,
-      );
+      const row = await eventById(deps.storage, deps.tables, scope, request.params.id);
       if (!row) throw new ActorlogError('NOT_FOUND', `no event ${request.params.id}`);
       const { event_json, raw_jws, ...columns } = row;
       const key = readRegistry(deps.keysFile).emitters[row.source]?.keys.find((k) => k.kid === row.kid);

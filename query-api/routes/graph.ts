@@ -4,18 +4,8 @@
 import { z } from 'zod';
 import { ActorlogError } from '../../lib/errors.js';
 import { fromClickHouseTime } from '../../lib/time.js';
-import { tenantCondition } from '../tenancy.js';
-import { tenantQuery, identifier, access, select, type App, type RouteDeps } from '../context.js';
-
-interface GraphRow {
-  time: string;
-  human_sub: string;
-  agent_id: string;
-  actor_chain: string[];
-  server_id: string;
-  tool_name: string;
-  outcome: string;
-}
+import { chainEvents, type GraphRow } from '../../store/graph.js';
+import { tenantQuery, identifier, access, type App, type RouteDeps } from '../context.js';
 
 interface Node {
   id: string;
@@ -85,9 +75,9 @@ export function buildGraph(rows: GraphRow[]): { nodes: Node[]; edges: Edge[] } {
 }
 
 export function graphRoutes(app: App, deps: RouteDeps): void {
-  for (const [path, column, name] of [
-    ['/v1/sessions/:id/graph', 'session_id', 'session'],
-    ['/v1/traces/:id/graph', 'trace_id', 'trace'],
+  for (const [path, name] of [
+    ['/v1/sessions/:id/graph', 'session'],
+    ['/v1/traces/:id/graph', 'trace'],
   ] as const) {
     app.get(
       path,
@@ -101,13 +91,7 @@ export function graphRoutes(app: App, deps: RouteDeps): void {
       },
       async (request) => {
         const scope = access(request, 'analyst', request.query.tenant);
-        const params: Record<string, unknown> = { id: request.params.id, max: MAX_EVENTS };
-        const rows = await select<GraphRow>(
-          deps.storage,
-          `SELECT time, human_sub, agent_id, actor_chain, server_id, tool_name, outcome FROM ${deps.tables.events} FINAL
-           WHERE ${tenantCondition(scope, 'tenant', params)} AND ${column} = {id:String} ORDER BY time LIMIT {max:UInt32}`,
-          params,
-        );
+        const rows = await chainEvents(deps.storage, deps.tables, scope, name, request.params.id, MAX_EVENTS);
         if (rows.length === 0) throw new ActorlogError('NOT_FOUND', `no events in ${name} ${request.params.id}`);
         request.rowsReturned = rows.length;
         return { [name]: request.params.id, events: rows.length, truncated: rows.length === MAX_EVENTS, ...buildGraph(rows) };

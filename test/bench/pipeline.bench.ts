@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { KeyResolver } from '../../processor/key-resolver.js';
 import { runPipeline, type RawRecord } from '../../processor/pipeline.js';
 import { createProcessorState, prepareBatch, storeBatch } from '../../processor/batch.js';
-import { createStorage, tablesOf } from '../../lib/storage.js';
-import { migrate } from '../../schemas/migrate.js';
+import { createStorage, tablesOf } from '../../store/client.js';
+import { migrate } from '../../store/migrate.js';
 import { fullEvent, registeredEmitter, tempDir } from '../helpers/fixtures.js';
 
 const total = Number(process.argv[2] ?? 20_000);

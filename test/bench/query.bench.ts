@@ -5,9 +5,9 @@
 // Usage: npm run build && node dist/test/bench/query.bench.js [EVENTS]
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createStorage, tablesOf } from '../../lib/storage.js';
+import { createStorage, tablesOf } from '../../store/client.js';
 import { Metrics } from '../../lib/metrics.js';
-import { migrate } from '../../schemas/migrate.js';
+import { migrate } from '../../store/migrate.js';
 import { normalise } from '../../processor/normalise.js';
 import { buildQueryApi } from '../../query-api/server.js';
 import { staticAuthenticator } from '../../query-api/auth.js';

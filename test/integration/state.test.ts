@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createProcessorState, prepareBatch, storeBatch, type Batch, type BatchDeps } from '../../processor/batch.js';
 import { KeyResolver } from '../../processor/key-resolver.js';
-import { markSilentEmitters } from '../../processor/state/sequences.js';
+import { markSilentEmitters } from '../../store/state/sequences.js';
 import type { Context } from '../../cli/services.js';
 import type { ActorlogEvent } from '../../schemas/event.js';
 import { fullEvent, registeredEmitter, type TestEmitter } from '../helpers/fixtures.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildEventSearch, eventSearchSchema } from '../../query-api/events-query.js';
-import { decodeCursor, encodeCursor } from '../../query-api/cursor.js';
+import { buildEventSearch } from '../../store/search.js';
+import { eventSearchSchema } from '../../schemas/search.js';
+import { decodeCursor, encodeCursor } from '../../store/cursor.js';
 import { ActorlogError } from '../../lib/errors.js';
 
 const hostile = "x' OR 1=1 --";

@@ -3,7 +3,7 @@
 // in-process under DATA_DIR otherwise. Only the connection differs.
 import fs from 'node:fs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import type { Config } from './config.js';
+import type { Config } from '../lib/config.js';
 
 export type Storage = ClickHouseClient;
 type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -31,6 +31,17 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
 // Rows of one parameterised query; every read in actorlog goes through here.
 export async function select<T>(storage: Storage, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
   return (await storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
+}
+
+// Rows into one table; every write of rows in actorlog goes through here.
+export async function insertRows(storage: Storage, table: string, values: readonly object[]): Promise<void> {
+  if (values.length === 0) return;
+  await storage.insert({ table, values: values as Record<string, unknown>[], format: 'JSONEachRow' });
+}
+
+// Answers once storage answers a query: readiness of the services.
+export async function ping(storage: Storage): Promise<void> {
+  await select(storage, 'SELECT 1');
 }
 
 // The embedded connection ignores a client-level default database, so every

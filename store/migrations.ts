@@ -1,7 +1,11 @@
 // ClickHouse DDL as ordered migrations. Each statement is idempotent (IF NOT
 // EXISTS), so two services starting at once, or a crash between a statement and
 // its record in schema_migrations, is harmless: applying again changes nothing.
-// Append new migrations; never edit one that has shipped.
+// Append new migrations; never edit one that has shipped. The events columns
+// come from store/columns.ts: a column added there names the migration that
+// adds it (`since`), whose statement is `ADD COLUMN IF NOT EXISTS` built from
+// eventColumnsDdl(version).
+import { eventColumnsDdl } from './columns.js';
 
 export interface Migration {
   version: number;
@@ -30,66 +34,7 @@ export const MIGRATIONS: Migration[] = [
       // Absent optional fields are stored as '' (or NULL for times), so filters
       // stay simple equality on plain String columns.
       `CREATE TABLE IF NOT EXISTS ${db}.events (
-        id String,
-        tenant LowCardinality(String),
-        type LowCardinality(String),
-        time DateTime64(3, 'UTC'),
-        seq UInt64,
-        source LowCardinality(String),
-        kid String,
-        human_sub String,
-        human_iss String,
-        human_email String,
-        human_name String,
-        agent_id String,
-        agent_name String,
-        agent_runtime_kind LowCardinality(String),
-        agent_runtime_id String,
-        actor_chain Array(String),
-        delegation_mode LowCardinality(String),
-        grant_id String,
-        consent_id String,
-        delegation_scopes Array(String),
-        delegation_expires_at Nullable(DateTime64(3, 'UTC')),
-        token_iss String,
-        token_sub String,
-        token_aud Array(String),
-        token_scope Array(String),
-        token_exp Nullable(DateTime('UTC')),
-        token_iat Nullable(DateTime('UTC')),
-        token_jti String,
-        token_azp String,
-        token_client_id String,
-        server_id String,
-        server_audience String,
-        tool_name String,
-        tool_intent LowCardinality(String),
-        tool_resource String,
-        tool_sensitivity LowCardinality(String),
-        outcome LowCardinality(String),
-        policy_id String,
-        policy_version String,
-        decision_reason String,
-        obligations Array(String),
-        decided_by LowCardinality(String),
-        downstream_system String,
-        downstream_status String,
-        downstream_permission LowCardinality(String),
-        session_id String,
-        trace_id String,
-        span_id String,
-        parent_id String,
-        request_id String,
-        client_ip String,
-        user_agent String,
-        args_sha256 String,
-        result_sha256 String,
-        payload_bytes Nullable(UInt64),
-        attrs Map(String, String),
-        flags Array(LowCardinality(String)),
-        event_json String CODEC(ZSTD(3)),
-        raw_jws String CODEC(ZSTD(3)),
-        ingested_at DateTime64(3, 'UTC'),
+        ${eventColumnsDdl(1).join(',\n        ')},
         INDEX idx_agent agent_id TYPE bloom_filter GRANULARITY 4,
         INDEX idx_session session_id TYPE bloom_filter GRANULARITY 4,
         INDEX idx_trace trace_id TYPE bloom_filter GRANULARITY 4,

@@ -1,5 +1,5 @@
 // Applies the migrations that storage has not recorded yet, in order.
-import type { Storage, Tables } from '../lib/storage.js';
+import { insertRows, select, type Storage, type Tables } from './client.js';
 import { MIGRATIONS } from './migrations.js';
 
 export async function migrate(storage: Storage, tables: Tables): Promise<number[]> {
@@ -9,8 +9,8 @@ export async function migrate(storage: Storage, tables: Tables): Promise<number[
       version UInt32, name String, applied_at DateTime64(3, 'UTC')
     ) ENGINE = ReplacingMergeTree ORDER BY version`,
   });
-  const result = await storage.query({ query: `SELECT version FROM ${tables.migrations} FINAL`, format: 'JSONEachRow' });
-  const applied = new Set((await result.json<{ version: number }>()).map((r) => Number(r.version)));
+  const rows = await select<{ version: number }>(storage, `SELECT version FROM ${tables.migrations} FINAL`);
+  const applied = new Set(rows.map((r) => Number(r.version)));
 
   const done: number[] = [];
   for (const migration of MIGRATIONS) {
@@ -18,11 +18,7 @@ export async function migrate(storage: Storage, tables: Tables): Promise<number[
     for (const statement of migration.statements(tables.database)) {
       await storage.command({ query: statement });
     }
-    await storage.insert({
-      table: tables.migrations,
-      values: [{ version: migration.version, name: migration.name, applied_at: Date.now() }],
-      format: 'JSONEachRow',
-    });
+    await insertRows(storage, tables.migrations, [{ version: migration.version, name: migration.name, applied_at: Date.now() }]);
     done.push(migration.version);
   }
   return done;

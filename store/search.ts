@@ -1,39 +1,13 @@
 // The event search as parameterised SQL: every value the caller gives travels
 // as a {name:Type} query parameter, never inside the SQL text.
-import { z } from 'zod';
-import { FLAGS } from '../schemas/row.js';
-import { EVENT_TYPES } from '../schemas/event.js';
+import type { EventSearch } from '../schemas/search.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
-import { select, type Storage } from '../lib/storage.js';
+import { select, type Storage } from './client.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
-import { identifier, tenantQuery } from './context.js';
-
-export const eventSearchSchema = z.strictObject({
-  ...tenantQuery,
-  human: identifier.optional(),
-  agent: identifier.optional(),
-  actor: identifier.optional(),
-  server: identifier.optional(),
-  tool: identifier.optional(),
-  session: identifier.optional(),
-  trace: identifier.optional(),
-  jti: identifier.optional().describe('token id'),
-  grant: identifier.optional().describe('delegation grant id'),
-  consent: identifier.optional().describe('consent id'),
-  outcome: z.enum(['allow', 'deny', 'allow_with_obligations']).optional(),
-  flag: z.enum(FLAGS).optional(),
-  type: z.enum(EVENT_TYPES).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(1024).optional(),
-});
-
-export type EventSearch = z.infer<typeof eventSearchSchema>;
 
 // Equality filters: query parameter -> column. (The tenant is not one: it
-// narrows the caller's scope, see tenancy.ts.)
+// narrows the caller's scope, see query-api/tenancy.ts.)
 const EQUALS: [keyof EventSearch, string][] = [
   ['human', 'human_sub'],
   ['agent', 'agent_id'],
@@ -98,12 +72,12 @@ export function buildEventSearch(
   return { query, params, limit: search.limit };
 }
 
-export type EventRow = Record<string, unknown> & { id: string; time: string };
+export type SearchRow = Record<string, unknown> & { id: string; time: string };
 
 // One page of a search and the cursor of the next, if any.
-export async function searchPage(storage: Storage, table: string, search: EventSearch, scope: TenantScope): Promise<{ page: EventRow[]; next: string | null }> {
+export async function searchPage(storage: Storage, table: string, search: EventSearch, scope: TenantScope): Promise<{ page: SearchRow[]; next: string | null }> {
   const { query, params, limit } = buildEventSearch(table, search, scope);
-  const rows = await select<EventRow>(storage, query, params);
+  const rows = await select<SearchRow>(storage, query, params);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return { page, next: rows.length > limit && last ? encodeCursor({ time: last.time, id: last.id }) : null };
@@ -118,7 +92,7 @@ export async function* searchAll(
   scope: TenantScope,
   maxRows: number,
   pageSize = 5_000,
-): AsyncGenerator<EventRow[]> {
+): AsyncGenerator<SearchRow[]> {
   let cursor: string | undefined;
   let sent = 0;
   do {

@@ -1,0 +1,33 @@
+// The events table: rows in, the stored copies of ids, one event in full.
+import { insertRows, select, type Storage, type Tables } from './client.js';
+import type { EventRow } from './columns.js';
+import { tenantCondition, type TenantScope } from './tenancy.js';
+
+export function insertEvents(storage: Storage, tables: Tables, rows: readonly EventRow[]): Promise<void> {
+  return insertRows(storage, tables.events, rows);
+}
+
+// The raw JWS stored under each of `ids` (within `tenants`), to tell a
+// redelivery (same bytes) from a different event reusing an id.
+export async function storedJws(storage: Storage, tables: Tables, tenants: string[], ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await select<{ id: string; raw_jws: string }>(
+    storage,
+    `SELECT id, raw_jws FROM ${tables.events}
+     WHERE tenant IN {tenants:Array(String)} AND id IN {ids:Array(String)}`,
+    { tenants, ids },
+  );
+  return new Map(rows.map((r) => [r.id, r.raw_jws]));
+}
+
+export type StoredEvent = Record<string, unknown> & { id: string; time: string; event_json: string; raw_jws: string; source: string; kid: string; flags: string[] };
+
+export async function eventById(storage: Storage, tables: Tables, scope: TenantScope, id: string): Promise<StoredEvent | undefined> {
+  const params: Record<string, unknown> = { id };
+  const [row] = await select<StoredEvent>(
+    storage,
+    `SELECT * FROM ${tables.events} FINAL WHERE id = {id:String} AND ${tenantCondition(scope, 'tenant', params)} LIMIT 1`,
+    params,
+  );
+  return row;
+}

@@ -1,0 +1,67 @@
+// Refused records: written by ingest and the processor, listed for analysts.
+import type { QuarantineReason } from '../lib/errors.js';
+import { insertRows, select, type Storage, type Tables } from './client.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { tenantCondition, type TenantScope } from './tenancy.js';
+import { windowCondition, type TimeWindow } from './window.js';
+
+export type QuarantineStage = 'ingest' | 'processor';
+
+// One row of the quarantine table (migration 2).
+export interface QuarantineRow {
+  quarantine_id: string;
+  received_at: string;
+  stage: QuarantineStage;
+  reason: QuarantineReason;
+  detail: string;
+  claimed_source: string;
+  claimed_kid: string;
+  claimed_id: string;
+  claimed_tenant: string;
+  raw_base64: string;
+  raw_sha256: string;
+  raw_bytes: number;
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: number;
+}
+
+export function insertQuarantined(storage: Storage, tables: Tables, rows: readonly QuarantineRow[]): Promise<void> {
+  return insertRows(storage, tables.quarantine, rows);
+}
+
+export interface QuarantineFilter {
+  reason?: QuarantineReason;
+  source?: string;
+  limit: number;
+  cursor?: string;
+}
+
+// One page, newest first, and the cursor of the next page, if any.
+export async function listQuarantined(storage: Storage, tables: Tables, scope: TenantScope, window: TimeWindow, filter: QuarantineFilter) {
+  const { reason, source, limit, cursor } = filter;
+  const params: Record<string, unknown> = { limit_plus_one: limit + 1 };
+  const where = [tenantCondition(scope, 'claimed_tenant', params), windowCondition('received_at', window, params)];
+  if (reason) {
+    where.push('reason = {reason:String}');
+    params.reason = reason;
+  }
+  if (source) {
+    where.push('claimed_source = {source:String}');
+    params.source = source;
+  }
+  if (cursor) {
+    const c = decodeCursor(cursor);
+    where.push(`(received_at, quarantine_id) < ({cursor_time:DateTime64(3, 'UTC')}, {cursor_id:String})`);
+    Object.assign(params, { cursor_time: c.time, cursor_id: c.id });
+  }
+  const rows = await select<Record<string, unknown> & { received_at: string; quarantine_id: string }>(
+    storage,
+    `SELECT * FROM ${tables.quarantine} FINAL WHERE ${where.join(' AND ')}
+     ORDER BY received_at DESC, quarantine_id DESC LIMIT {limit_plus_one:UInt32}`,
+    params,
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, next: rows.length > limit && last ? encodeCursor({ time: last.received_at, id: last.quarantine_id }) : null };
+}

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clampEpochSeconds, DATETIME_MAX_SECONDS, EVENT_COLUMN_NAMES, eventColumnsDdl } from '../../store/columns.js';
+import { MIGRATIONS } from '../../store/migrations.js';
+import { normalise } from '../../processor/normalise.js';
+import { fullEvent } from '../helpers/fixtures.js';
+import type { ActorlogEvent } from '../../schemas/event.js';
+
+const meta = { kid: 'k', rawJws: 'a.b.c', ingestedAt: Date.UTC(2026, 0, 1), skew: { futureMs: 300_000, pastMs: 86_400_000 } };
+
+test('the row normalise builds has exactly the columns of the specification, in its order', () => {
+  assert.deepEqual(Object.keys(normalise(fullEvent('gw:1') as ActorlogEvent, meta)), EVENT_COLUMN_NAMES);
+});
+
+test('the events DDL of migration 1 declares every column of the specification', () => {
+  const ddl = MIGRATIONS.find((m) => m.version === 1)!.statements('db').join('\n');
+  const declared = [...ddl.matchAll(/^\s+([a-z_0-9]+) [A-Z]/gm)].map((m) => m[1]).filter((name) => name !== 'INDEX');
+  assert.deepEqual(declared, EVENT_COLUMN_NAMES);
+  assert.equal(eventColumnsDdl(1).length, EVENT_COLUMN_NAMES.length);
+  assert.match(ddl, /token_exp Nullable\(DateTime\('UTC'\)\)/);
+});
+
+test('token exp and iat are clamped into the DateTime range, never wrapped', () => {
+  assert.equal(clampEpochSeconds(undefined), null);
+  assert.equal(clampEpochSeconds(1_767_225_600), 1_767_225_600);
+  assert.equal(clampEpochSeconds(0), 0);
+  assert.equal(clampEpochSeconds(-5), 0);
+  assert.equal(clampEpochSeconds(DATETIME_MAX_SECONDS + 1), DATETIME_MAX_SECONDS);
+  assert.equal(clampEpochSeconds(Number.MAX_SAFE_INTEGER), DATETIME_MAX_SECONDS);
+  const base = fullEvent('gw:1') as ActorlogEvent;
+  const row = normalise({ ...base, token: { ...base.token!, exp: 99_999_999_999 } }, meta);
+  assert.equal(row.token_exp, DATETIME_MAX_SECONDS);
+  assert.equal((JSON.parse(row.event_json) as ActorlogEvent).token!.exp, 99_999_999_999, 'the signed value is kept as sent');
+});
