@@ -4,7 +4,7 @@
 // revocations, token reuse), then store state first and events second. Both
 // drivers (the Kafka consumer, embedded ingest) call prepareBatch then storeBatch.
 import type { Storage, Tables } from '../store/client.js';
-import type { EventRow } from '../store/columns.js';
+import type { EventRow } from '../schemas/row.js';
 import { insertEvents, storedJws } from '../store/events.js';
 import { insertQuarantined, type QuarantineRow } from '../store/quarantine.js';
 import { writeState, type StateWrite } from '../store/state/writes.js';

@@ -1,7 +1,7 @@
 // One verified event -> one flat row: the chain human -> agent -> actors ->
 // server -> tool in its own columns, never merged, plus the derived flags.
 import type { ActClaim, ActorlogEvent } from '../schemas/event.js';
-import { clampEpochSeconds, type EventRow } from '../store/columns.js';
+import { clampEpochSeconds, type EventRow } from '../schemas/row.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { statelessFlags, type SkewLimits } from './flags.js';
 

@@ -3,7 +3,7 @@
 // embedded ingest) run exactly the same code.
 import { createHash, randomUUID } from 'node:crypto';
 import { inspectEnvelope } from '../schemas/envelope.js';
-import type { EventRow } from '../store/columns.js';
+import type { EventRow } from '../schemas/row.js';
 import type { QuarantineRow, QuarantineStage } from '../store/quarantine.js';
 import type { QuarantineReason } from '../lib/errors.js';
 import { toClickHouseTime } from '../lib/time.js';

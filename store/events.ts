@@ -1,6 +1,6 @@
 // The events table: rows in, the stored copies of ids, one event in full.
 import { insertRows, select, type Storage, type Tables } from './client.js';
-import type { EventRow } from './columns.js';
+import type { EventRow } from '../schemas/row.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
 
 export function insertEvents(storage: Storage, tables: Tables, rows: readonly EventRow[]): Promise<void> {

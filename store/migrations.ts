@@ -2,10 +2,17 @@
 // EXISTS), so two services starting at once, or a crash between a statement and
 // its record in schema_migrations, is harmless: applying again changes nothing.
 // Append new migrations; never edit one that has shipped. The events columns
-// come from store/columns.ts: a column added there names the migration that
-// adds it (`since`), whose statement is `ADD COLUMN IF NOT EXISTS` built from
-// eventColumnsDdl(version).
-import { eventColumnsDdl } from './columns.js';
+// come from their specification (schemas/row.ts): a column added there names
+// the migration that adds it (`since`), whose statement is `ADD COLUMN IF NOT
+// EXISTS` built from eventColumnsDdl(version).
+import { EVENT_COLUMNS } from '../schemas/row.js';
+
+// The column definitions (name and type) that migration `version` introduces.
+export function eventColumnsDdl(version: number): string[] {
+  return Object.entries(EVENT_COLUMNS)
+    .filter(([, c]) => c.since === version)
+    .map(([name, c]) => `${name} ${c.sql}`);
+}
 
 export interface Migration {
   version: number;

@@ -2,7 +2,7 @@
 // them (reordering), and silence (no event, not even a heartbeat, for longer
 // than allowed). Times are ingest receipt times, never the emitter's clock.
 import type { Storage, Tables } from '../../store/client.js';
-import type { EventRow } from '../../store/columns.js';
+import type { EventRow } from '../../schemas/row.js';
 import { loadEmitterStates, loadOpenGaps } from '../../store/state/sequences.js';
 import type { StateWrite } from '../../store/state/writes.js';
 import { fromClickHouseTime, toClickHouseTime } from '../../lib/time.js';

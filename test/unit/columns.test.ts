@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clampEpochSeconds, DATETIME_MAX_SECONDS, EVENT_COLUMN_NAMES, eventColumnsDdl } from '../../store/columns.js';
-import { MIGRATIONS } from '../../store/migrations.js';
+import { clampEpochSeconds, DATETIME_MAX_SECONDS, EVENT_COLUMN_NAMES } from '../../schemas/row.js';
+import { eventColumnsDdl, MIGRATIONS } from '../../store/migrations.js';
 import { normalise } from '../../processor/normalise.js';
 import { fullEvent } from '../helpers/fixtures.js';
 import type { ActorlogEvent } from '../../schemas/event.js';

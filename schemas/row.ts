@@ -1,10 +1,13 @@
-// The one specification of the events table: each column's ClickHouse type
-// and the TypeScript type of its value in a row. The row type (EventRow) and
-// the table's DDL are both derived from it, so they cannot drift apart.
-// A column added later carries the migration `since` which adds it.
-import type { Flag } from '../schemas/flags.js';
+// The stored shape of an event: one specification of the events table, each
+// column's ClickHouse type and the TypeScript type of its value. The row type
+// (EventRow, what the processor writes and the OCSF mapping reads) and the
+// table's DDL (store/migrations.ts) both derive from it, so they cannot drift
+// apart. A column added later names the migration that adds it (`since`).
+import type { Flag } from './flags.js';
 
-interface Column<T> {
+export { FLAGS, type Flag } from './flags.js';
+
+export interface Column<T> {
   sql: string;
   since: number;
   // Phantom: the TypeScript type of the value, never read at run time.
@@ -89,13 +92,6 @@ export const EVENT_COLUMNS = {
 type Columns = typeof EVENT_COLUMNS;
 export type EventRow = { [K in keyof Columns]: Columns[K] extends Column<infer T> ? T : never };
 export const EVENT_COLUMN_NAMES = Object.keys(EVENT_COLUMNS) as (keyof EventRow)[];
-
-// The column definitions (name and type, one a line) that migration `version` introduces.
-export function eventColumnsDdl(version: number): string[] {
-  return Object.entries(EVENT_COLUMNS)
-    .filter(([, c]) => c.since === version)
-    .map(([name, c]) => `${name} ${c.sql}`);
-}
 
 // An epoch-seconds claim as the DateTime column can hold it: below the range
 // is 1970-01-01, above it 2106-02-07 06:28:15. Comparisons keep their sense
