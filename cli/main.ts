@@ -43,6 +43,7 @@ async function serve(config: Config, name: string, start: typeof startAll): Prom
   const running: Running = await start(ctx);
   if (running.ingestUrl) process.stdout.write(`actorlog ingest     ${running.ingestUrl}/v1/events\n`);
   if (running.queryUrl) {
+    process.stdout.write(`actorlog console    ${running.queryUrl}/\n`);
     process.stdout.write(`actorlog query API  ${running.queryUrl}/v1/events  (reference: ${running.queryUrl}/docs)\n`);
     if (config.query.jwt) process.stdout.write(`analyst auth        JWTs from ${config.query.jwt.issuer}\n`);
     else {

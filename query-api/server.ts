@@ -19,6 +19,7 @@ import { activityRoutes } from './routes/activity.js';
 import { graphRoutes } from './routes/graph.js';
 import { findingRoutes } from './routes/findings.js';
 import { adminRoutes } from './routes/admin.js';
+import { consoleRoutes, type ConsoleOptions } from './console.js';
 
 export interface QueryApiOptions {
   storage: Storage;
@@ -30,6 +31,8 @@ export interface QueryApiOptions {
   logLevel: string;
   // More route modules (reports) registered by whoever owns them.
   extraRoutes?: ((app: Parameters<typeof eventRoutes>[0], deps: RouteDeps) => void)[];
+  // The web console at `/` (console.ts).
+  console?: ConsoleOptions;
 }
 
 export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
@@ -56,6 +59,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
   });
   void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  consoleRoutes(app, opts.console);
 
   void app.register(async (scope) => {
     scope.addHook('onRequest', async (request) => {

@@ -1,0 +1,185 @@
+// The delegation chain of one session or trace, drawn: human -> agents ->
+// sub-agents -> server -> tool, denials in red, flagged nodes marked with
+// their flags. Exportable as SVG, and as Graphviz DOT from the API.
+import { useMemo, useRef, useState } from 'preact/hooks';
+import { download, getBytes, qs } from '../api';
+import { enc, Link, navigate } from '../router';
+import { layout, NODE_H, NODE_W, type GraphEdge, type GraphNode, type Placed } from '../graph-layout';
+import { ErrorBox, FlagList, hrefs, Section, Status, Table, Time, useApi } from '../ui';
+import { EventTable } from './search';
+
+interface Graph { events: number; truncated: boolean; nodes: GraphNode[]; edges: GraphEdge[] }
+type Row = Record<string, unknown> & { id: string };
+
+const COLORS: Record<GraphNode['kind'], string> = { human: '#1d4ed8', agent: '#047857', server: '#7c3aed', tool: '#374151' };
+
+// Which flags touched each node, from the events of the session.
+function flagsByNode(events: Row[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (id: string, flags: string[]) => {
+    const s = out.get(id) ?? new Set<string>();
+    flags.forEach((f) => s.add(f));
+    out.set(id, s);
+  };
+  for (const e of events) {
+    const flags = (e.flags as string[] | undefined) ?? [];
+    if (flags.length === 0) continue;
+    if (e.human_sub) add(`human:${String(e.human_sub)}`, flags);
+    if (e.agent_id) add(`agent:${String(e.agent_id)}`, flags);
+    if (e.server_id) add(`server:${String(e.server_id)}`, flags);
+    if (e.server_id && e.tool_name) add(`tool:${String(e.server_id)}/${String(e.tool_name)}`, flags);
+  }
+  return out;
+}
+
+const trim = (s: string, n = 24) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+function hrefOf(n: GraphNode, kind: 'session' | 'trace', id: string): string {
+  if (n.kind === 'human') return hrefs.human(n.label);
+  if (n.kind === 'agent') return hrefs.agent(n.label);
+  if (n.kind === 'server') return hrefs.search({ [kind]: id, server: n.label });
+  return hrefs.search({ [kind]: id, tool: n.label });
+}
+
+function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map<string, Set<string>>; kind: 'session' | 'trace'; id: string; svgRef: { current: SVGSVGElement | null } }) {
+  const { nodes, width, height } = useMemo(() => layout(graph.nodes, graph.edges), [graph]);
+  const at = new Map<string, Placed>(nodes.map((n) => [n.id, n]));
+  return (
+    <svg ref={svgRef} xmlns="http://www.w3.org/2000/svg" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby="graph-title" font-family="system-ui, sans-serif" font-size="12">
+      <title id="graph-title">{`Delegation graph of ${kind} ${id}: ${graph.nodes.length} nodes, ${graph.edges.length} edges`}</title>
+      <defs>
+        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <path d="M 0 0 L 10 5 L 0 10 z" fill="#6b7280" />
+        </marker>
+        <marker id="arrow-deny" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <path d="M 0 0 L 10 5 L 0 10 z" fill="#b91c1c" />
+        </marker>
+      </defs>
+      <rect width={width} height={height} fill="#ffffff" />
+      {graph.edges.map((e) => {
+        const a = at.get(e.from);
+        const b = at.get(e.to);
+        if (!a || !b) return null;
+        const x1 = a.x + NODE_W;
+        const y1 = a.y + NODE_H / 2;
+        const x2 = b.x;
+        const y2 = b.y + NODE_H / 2;
+        const mx = (x1 + x2) / 2;
+        const denied = e.denied > 0;
+        return (
+          <g key={`${e.from}->${e.to}`} class="edge">
+            <title>{`${a.label} ${e.kind.replace('_', ' ')} ${b.label}: ${e.events} events, ${e.denied} denied`}</title>
+            <path d={`M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`} fill="none" stroke={denied ? '#b91c1c' : '#6b7280'} stroke-width={denied ? 2 : 1.5} stroke-dasharray={denied ? '6 3' : undefined} marker-end={denied ? 'url(#arrow-deny)' : 'url(#arrow)'} />
+            <text x={mx} y={(y1 + y2) / 2 - 4} text-anchor="middle" fill={denied ? '#b91c1c' : '#374151'} font-size="11">
+              {denied ? `${e.events} (${e.denied} denied)` : String(e.events)}
+            </text>
+          </g>
+        );
+      })}
+      {nodes.map((n) => {
+        const f = [...(flags.get(n.id) ?? [])];
+        return (
+          <a key={n.id} href={hrefOf(n, kind, id)} onClick={(ev: MouseEvent) => { ev.preventDefault(); navigate(hrefOf(n, kind, id)); }} aria-label={`${n.kind} ${n.label}${f.length ? `, flagged ${f.join(', ')}` : ''}`}>
+            <title>{`${n.kind} ${n.label}\n${n.events} events, ${n.first} to ${n.last}${f.length ? `\nflags: ${f.join(', ')}` : ''}`}</title>
+            <rect x={n.x} y={n.y} width={NODE_W} height={NODE_H} rx="6" fill="#ffffff" stroke={f.length ? '#b91c1c' : COLORS[n.kind]} stroke-width={f.length ? 3 : 1.5} />
+            <rect x={n.x} y={n.y} width="6" height={NODE_H} rx="2" fill={COLORS[n.kind]} />
+            <text x={n.x + 14} y={n.y + 18} fill="#111827" font-weight="600">
+              {trim(n.label)}
+            </text>
+            <text x={n.x + 14} y={n.y + 35} fill={f.length ? '#b91c1c' : '#4b5563'} font-size="11">
+              {f.length ? `⚑ ${trim(f.join(', '), 26)}` : `${n.kind} · ${n.events} events`}
+            </text>
+          </a>
+        );
+      })}
+    </svg>
+  );
+}
+
+export function GraphView({ kind, id, tenant }: { kind: 'session' | 'trace'; id: string; tenant: string | null }) {
+  const graph = useApi<Graph>(`/v1/${kind}s/${enc(id)}/graph${qs({ tenant })}`);
+  const events = useApi<{ events: Row[] }>(`/v1/events${qs({ [kind]: id, tenant, limit: 1000, since: undefined })}`);
+  const flags = useMemo(() => flagsByNode(events.data?.events ?? []), [events.data]);
+  const svgRef = useRef<SVGSVGElement | null>(null);
+  const [exportError, setExportError] = useState<Error | null>(null);
+  const flagged = (events.data?.events ?? []).filter((e) => ((e.flags as string[]) ?? []).length > 0);
+  const denied = (events.data?.events ?? []).filter((e) => e.outcome === 'deny');
+
+  const exportSvg = () => {
+    if (!svgRef.current) return;
+    const xml = new XMLSerializer().serializeToString(svgRef.current);
+    download(`actorlog-${kind}-${id}.svg`, `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`, 'image/svg+xml');
+  };
+  const exportDot = async () => {
+    setExportError(null);
+    try {
+      const { bytes } = await getBytes(`/v1/${kind}s/${enc(id)}/graph.dot${qs({ tenant })}`);
+      download(`actorlog-${kind}-${id}.dot`, bytes, 'text/vnd.graphviz');
+    } catch (err) {
+      setExportError(err as Error);
+    }
+  };
+
+  return (
+    <>
+      <h1>
+        {kind === 'session' ? 'Session' : 'Trace'} <code>{id}</code>
+      </h1>
+      <p class="lede">
+        <Link href={hrefs.search({ [kind]: id })}>Its events in the search</Link>
+      </p>
+      <Status loaded={graph}>
+        {(g) => (
+          <Section
+            title="Delegation graph"
+            actions={
+              <div class="actions">
+                <button type="button" onClick={exportSvg}>
+                  Export SVG
+                </button>
+                <button type="button" onClick={() => void exportDot()}>
+                  Export DOT
+                </button>
+              </div>
+            }
+          >
+            {exportError && <ErrorBox error={exportError} />}
+            <p class="muted">
+              {g.events} events{g.truncated ? ' (only the first ones drawn)' : ''}. Red dashed edges carried denials; red-framed nodes took part in flagged events. Select a node to open it.
+            </p>
+            <div class="graph" tabIndex={0} role="region" aria-label="Graph (scrolls)">
+              <GraphSvg graph={g} flags={flags} kind={kind} id={id} svgRef={svgRef} />
+            </div>
+            <details>
+              <summary>Edges as a table</summary>
+              <Table
+                caption="Edges"
+                rows={g.edges as unknown as Record<string, unknown>[]}
+                columns={[
+                  { key: 'from', label: 'From' },
+                  { key: 'kind', label: 'Relation' },
+                  { key: 'to', label: 'To' },
+                  { key: 'events', label: 'Events', numeric: true },
+                  { key: 'denied', label: 'Denied', numeric: true },
+                  { key: 'first', label: 'First', render: (r) => <Time value={r.first} /> },
+                  { key: 'last', label: 'Last', render: (r) => <Time value={r.last} /> },
+                ]}
+              />
+            </details>
+          </Section>
+        )}
+      </Status>
+      <Section title="Flagged events">
+        <Status loaded={events}>{() => <EventTable rows={flagged} />}</Status>
+      </Section>
+      <Section title="Denied events">
+        <Status loaded={events}>{() => <EventTable rows={denied} />}</Status>
+      </Section>
+      {flags.size > 0 && (
+        <Section title="Flags in this graph">
+          <FlagList flags={[...new Set([...flags.values()].flatMap((s) => [...s]))]} withDefinitions />
+        </Section>
+      )}
+    </>
+  );
+}
