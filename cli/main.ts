@@ -6,6 +6,8 @@ import { ActorlogError } from '../lib/errors.js';
 import { errorFields } from '../lib/logger.js';
 import { keysCommand } from './keys.js';
 import { reportCommand } from './report.js';
+import { logCommand } from './log.js';
+import { verifyCommand } from './verify.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
 import { emitCommand } from './emit.js';
 import { runDemo } from './demo.js';
@@ -31,6 +33,13 @@ const USAGE = `actorlog <command> [options]
                              run a report now: writes the file and its signed manifest
   report verify --file FILE --manifest FILE.jws [--jwks JWKS.json]
                              prove a report file and its manifest unaltered
+  log export [--out FILE] [--size N]
+                             every logged event with its inclusion proof, NDJSON
+  log checkpoint | log key   publish a checkpoint now | print the log's public key
+  verify --key KEY --checkpoint CP --export FILE
+                             offline: prove an export complete and unaltered
+  verify --key KEY --checkpoint NEWER --old OLDER --proof FILE
+                             offline: prove the newer checkpoint extends the older
 
 Configuration comes from the environment; see the README.`;
 
@@ -105,6 +114,10 @@ export async function main(argv: string[]): Promise<number> {
       return keysCommand(config, rest);
     case 'report':
       return reportCommand(config, rest);
+    case 'log':
+      return logCommand(config, rest);
+    case 'verify':
+      return verifyCommand(rest);
     case 'emit': {
       const { positionals, values } = parseArgs({
         args: rest,

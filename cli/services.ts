@@ -25,6 +25,10 @@ import { jwtAuthenticator, staticAuthenticator } from '../query-api/auth.js';
 import { reportRoutes } from '../query-api/routes/reports.js';
 import { ReportService, startScheduler } from '../reports/service.js';
 import { loadReportKey } from '../reports/signing.js';
+import { LogAppender } from '../transparency/appender.js';
+import { publishCheckpoint } from '../transparency/checkpoints.js';
+import { loadLogKey } from '../transparency/log-key.js';
+import { logRoutes } from '../query-api/routes/log.js';
 
 export interface Running {
   ingestUrl?: string;
@@ -41,7 +45,7 @@ export interface Context {
 }
 
 // What the processor needs, in either driver.
-function batchDeps(ctx: Context): BatchDeps {
+function batchDeps(ctx: Context, log: LogAppender): BatchDeps {
   const { config, storage, tables } = ctx;
   return {
     storage,
@@ -50,6 +54,25 @@ function batchDeps(ctx: Context): BatchDeps {
     eventMaxBytes: config.ingest.eventMaxBytes,
     skew: { futureMs: config.processor.clockSkewFutureMs, pastMs: config.processor.clockSkewPastMs },
     state: createProcessorState(storage, tables, config.processor),
+    log,
+  };
+}
+
+// The transparency log, wherever events are stored: its appender, and a
+// checkpoint published every LOG_CHECKPOINT_MS when the log grew, plus a
+// last one on stop so every stored event is covered.
+function transparencyLog(ctx: Context): { appender: LogAppender; stop(): Promise<void> } {
+  const { config, storage, tables } = ctx;
+  const appender = new LogAppender(storage, tables);
+  const key = loadLogKey(config.log.signingKeyFile, config.log.origin);
+  const publish = () => publishCheckpoint({ storage, tables, appender, key, dir: config.log.checkpointDir });
+  const timer = every(config.log.checkpointMs, publish, (err) => ctx.logger.error('checkpoint not published', errorFields(err)));
+  return {
+    appender,
+    async stop() {
+      await timer.stop();
+      await publish().catch((err: unknown) => ctx.logger.error('checkpoint not published', errorFields(err)));
+    },
   };
 }
 
@@ -94,12 +117,14 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 export async function startIngest(ctx: Context): Promise<Running> {
   const { config } = ctx;
   let sink: IngestSink;
+  let log: ReturnType<typeof transparencyLog> | undefined;
   if (config.kafka) {
     const kafka = createKafka(config.kafka, 'ingest', config.logLevel, FAST_FAIL_RETRY);
     await ensureTopics(kafka, config.kafka);
     sink = await createKafkaSink(kafka, config.kafka);
   } else {
-    sink = createEmbeddedSink({ ...batchDeps(ctx), metrics: ctx.metrics });
+    log = transparencyLog(ctx);
+    sink = createEmbeddedSink({ ...batchDeps(ctx, log.appender), metrics: ctx.metrics });
   }
   const silence = config.kafka ? undefined : watchSilence(ctx);
   const app = buildIngestServer({ sink, metrics: ctx.metrics, logLevel: config.logLevel, ...config.ingest });
@@ -110,6 +135,7 @@ export async function startIngest(ctx: Context): Promise<Running> {
       await app.close();
       await silence?.stop();
       await sink.close();
+      await log?.stop();
     },
   };
 }
@@ -119,7 +145,8 @@ export async function startProcessor(ctx: Context): Promise<Running> {
   if (!config.kafka) throw new ActorlogError('CONFIG_INVALID', 'the processor reads Kafka: set KAFKA_BROKERS');
   const kafka = createKafka(config.kafka, 'processor', config.logLevel);
   await ensureTopics(kafka, config.kafka);
-  const consumer = await startConsumer({ ...ctx, ...batchDeps(ctx), kafka, kafkaConfig: config.kafka });
+  const log = transparencyLog(ctx);
+  const consumer = await startConsumer({ ...ctx, ...batchDeps(ctx, log.appender), kafka, kafkaConfig: config.kafka });
   const silence = watchSilence(ctx);
   // Not awaited: ingest and the query API serve while the group rebalances.
   consumer.joined.then(
@@ -130,6 +157,7 @@ export async function startProcessor(ctx: Context): Promise<Running> {
     async close() {
       await consumer.stop();
       await silence.stop();
+      await log.stop();
     },
   };
 }
@@ -146,7 +174,7 @@ export async function startQueryApi(ctx: Context): Promise<Running> {
     keysFile: config.keysFile,
     rateLimit: config.query.rateLimit,
     logLevel: config.logLevel,
-    extraRoutes: [reportRoutes(reports, reportKey)],
+    extraRoutes: [reportRoutes(reports, reportKey), logRoutes(loadLogKey(config.log.signingKeyFile, config.log.origin))],
   });
   const queryUrl = await listen(app, config.host, config.query.port);
   const scheduler = startScheduler(reports, config.reports.tickMs, ctx.logger);

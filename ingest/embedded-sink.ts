@@ -22,7 +22,7 @@ export function createEmbeddedSink(deps: BatchDeps & { metrics: Metrics }): Inge
     let batch;
     try {
       batch = await prepareBatch(records, deps);
-      await storeBatch(deps.storage, deps.tables, batch);
+      await storeBatch(deps.storage, deps.tables, batch, deps.log);
     } catch (err) {
       deps.metrics.error('processor', 'STORAGE_UNAVAILABLE');
       throw new ActorlogError('STORAGE_UNAVAILABLE', (err as Error).message, { cause: err });

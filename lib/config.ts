@@ -53,6 +53,9 @@ export const envSchema = z.object({
   CLOCK_SKEW_FUTURE_MS: positive.default(5 * 60_000),
   CLOCK_SKEW_PAST_MS: positive.default(24 * 3_600_000),
   EMITTER_SILENT_AFTER_MS: positive.default(5 * 60_000),
+  LOG_ORIGIN: z.string().regex(/^[^\s+]+$/, 'one word without spaces or "+"').default('actorlog.localhost/log'),
+  LOG_CHECKPOINT_MS: positive.default(10_000),
+  LOG_CHECKPOINT_DIR: optionalText,
 });
 
 export interface Config {
@@ -90,6 +93,9 @@ export interface Config {
   };
   reports: { tickMs: number; dir: string; signingKeyFile: string };
   processor: { clockSkewFutureMs: number; clockSkewPastMs: number; emitterSilentAfterMs: number };
+  // The transparency log (docs/transparency-log.md): checkpoint origin (also
+  // the log key's name), how often one is published, where they are written.
+  log: { origin: string; checkpointMs: number; checkpointDir: string; signingKeyFile: string };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -157,6 +163,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockSkewFutureMs: e.CLOCK_SKEW_FUTURE_MS,
       clockSkewPastMs: e.CLOCK_SKEW_PAST_MS,
       emitterSilentAfterMs: e.EMITTER_SILENT_AFTER_MS,
+    },
+    log: {
+      origin: e.LOG_ORIGIN,
+      checkpointMs: e.LOG_CHECKPOINT_MS,
+      checkpointDir: path.resolve(e.LOG_CHECKPOINT_DIR ?? path.join(dataDir, 'checkpoints')),
+      signingKeyFile: path.join(dataDir, 'keys', 'log-signing.key'),
     },
   };
 }

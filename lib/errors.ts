@@ -18,6 +18,7 @@ export const ERRORS = {
   BUS_UNAVAILABLE: { status: 503, retriable: true, message: 'the event bus cannot take events now; nothing was accepted' },
   STORAGE_UNAVAILABLE: { status: 503, retriable: true, message: 'storage cannot take events now; nothing was accepted' },
   INTERNAL: { status: 500, retriable: true, message: 'internal error' },
+  NOT_YET_CHECKPOINTED: { status: 409, retriable: true, message: 'the event is logged but no checkpoint covers it yet; retry after the next checkpoint' },
 
   // Configuration and setup.
   CONFIG_INVALID: { status: 500, retriable: false, message: 'configuration is invalid' },

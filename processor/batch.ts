@@ -15,6 +15,7 @@ import { quarantineRow, runPipeline, type RawRecord, type RecordOutcome } from '
 import { SequenceState } from './state/sequences.js';
 import { RevocationState } from './state/revocations.js';
 import { TokenUseState } from './state/token-uses.js';
+import type { AppendResult, LogAppender } from '../transparency/appender.js';
 
 export interface ProcessorState {
   sequences: SequenceState;
@@ -37,6 +38,8 @@ export interface BatchDeps {
   eventMaxBytes: number;
   skew: SkewLimits;
   state: ProcessorState;
+  // The transparency log every stored event is appended to.
+  log?: LogAppender;
 }
 
 export interface Batch {
@@ -46,6 +49,9 @@ export interface Batch {
   quarantined: QuarantineRow[];
   // Exact redeliveries of events already stored (or earlier in the batch): answered as accepted, not stored again.
   redelivered: number;
+  // Those redeliveries' rows: the log takes any it lacks (a crash after the
+  // events were stored and before their leaves were), and skips the rest.
+  redeliveredRows: EventRow[];
   stateWrites: StateWrite[];
   // Makes the staged state current; call once the batch is stored.
   commit(): void;
@@ -61,6 +67,7 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
   const seen = await storedCopies(deps, outcomes);
 
   const fresh: number[] = [];
+  const redeliveredRows: EventRow[] = [];
   let redelivered = 0;
   outcomes.forEach((o, i) => {
     if (!o.ok) return;
@@ -70,6 +77,7 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
       fresh.push(i);
     } else if (prior === o.row.raw_jws) {
       redelivered++;
+      redeliveredRows.push(o.row);
     } else {
       const detail = 'an event with this id is already stored with different content';
       const { source, kid, id, tenant } = o.row;
@@ -98,14 +106,18 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
     rows,
     quarantined: outcomes.flatMap((o) => (o.ok ? [] : [o.quarantine])),
     redelivered,
+    redeliveredRows,
     stateWrites: Object.values(stages).flatMap((s) => s.writes()).filter((w) => w.values.length > 0),
     commit: () => Object.values(stages).forEach((s) => s.commit()),
   };
 }
 
 // State first: if the process dies between the two, the redelivered batch
-// meets state that already counts it, and its events are stored then.
-export async function storeBatch(storage: Storage, tables: Tables, batch: Batch): Promise<void> {
+// meets state that already counts it, and its events are stored then. The
+// log last, in storage order: a redelivery after a crash before it appends
+// what is missing, and never a second leaf for an id.
+export async function storeBatch(storage: Storage, tables: Tables, batch: Batch, log?: LogAppender): Promise<AppendResult | undefined> {
   await writeState(storage, tables, batch.stateWrites);
   await Promise.all([insertEvents(storage, tables, batch.rows), insertQuarantined(storage, tables, batch.quarantined)]);
+  return log?.append([...batch.rows, ...batch.redeliveredRows]);
 }

@@ -91,7 +91,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
         logger.warn('storage unavailable, retrying batch', { ...errorFields(err), attempt, partition: batch.partition });
       };
       const result = await retryUntilDone(() => prepareBatch(records, deps), { keepGoing, onError: onStorageError });
-      await retryUntilDone(() => storeBatch(storage, tables, result), { keepGoing, onError: onStorageError });
+      await retryUntilDone(() => storeBatch(storage, tables, result, deps.log), { keepGoing, onError: onStorageError });
       result.commit();
       if (result.quarantined.length > 0) {
         await retryUntilDone(

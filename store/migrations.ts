@@ -199,4 +199,34 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = MergeTree ORDER BY (run_id, claimed_at, instance)`,
     ],
   },
+  {
+    version: 5,
+    name: 'transparency log',
+    statements: (db) => [
+      // The Merkle log over every stored event (docs/transparency-log.md). One
+      // row per complete subtree hash, addressed by (level, idx); level 0 rows
+      // are the leaves and name the event they log. A batch's leaves and the
+      // nodes they complete go in one insert into this one unpartitioned
+      // table, so they land together or not at all. Proofs and tree heads
+      // read O(log n) rows by primary key; an event's leaf is found through
+      // the bloom filter on event_id.
+      `CREATE TABLE IF NOT EXISTS ${db}.log_nodes (
+        level UInt8,
+        idx UInt64,
+        hash String,
+        event_id String,
+        tenant LowCardinality(String),
+        appended_at DateTime64(3, 'UTC'),
+        INDEX idx_event event_id TYPE bloom_filter GRANULARITY 1
+      ) ENGINE = ReplacingMergeTree ORDER BY (level, idx)`,
+      // Signed checkpoints (C2SP signed-note text), also written outside
+      // ClickHouse to the checkpoint directory.
+      `CREATE TABLE IF NOT EXISTS ${db}.log_checkpoints (
+        size UInt64,
+        root String,
+        note String,
+        created_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree ORDER BY size`,
+    ],
+  },
 ];

@@ -1,0 +1,58 @@
+// `actorlog verify`: offline checks an auditor runs with only files in hand
+// (docs/transparency-log.md). Exit 0 verified, 1 not verified.
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ActorlogError } from '../lib/errors.js';
+import { verifyCheckpoints, verifyExport, type Verdict } from '../transparency/verify.js';
+
+const usage = `usage: actorlog verify --key KEY --checkpoint CHECKPOINT --export EXPORT.ndjson
+       actorlog verify --key KEY --checkpoint NEWER --old OLDER --proof PROOF.json
+  KEY: the log's verifier key, or a file holding it (GET /v1/log/key)`;
+
+function* fileLines(file: string): Generator<string> {
+  const fd = fs.openSync(file, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  let rest = '';
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const text = rest + chunk.toString('utf8', 0, n);
+      const lines = text.split('\n');
+      rest = lines.pop()!;
+      yield* lines;
+    }
+    if (rest !== '') yield rest;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function report(verdict: Verdict): number {
+  for (const note of verdict.notes) process.stdout.write(`${note}\n`);
+  if (verdict.ok) {
+    process.stdout.write('VERIFIED\n');
+    return 0;
+  }
+  for (const problem of verdict.problems) process.stderr.write(`FAILED: ${problem}\n`);
+  process.stderr.write('NOT VERIFIED\n');
+  return 1;
+}
+
+export function verifyCommand(args: string[]): number {
+  const { values } = parseArgs({
+    args,
+    options: { key: { type: 'string' }, checkpoint: { type: 'string' }, export: { type: 'string' }, old: { type: 'string' }, proof: { type: 'string' } },
+  });
+  if (!values.key || !values.checkpoint || (!values.export && !(values.old && values.proof))) throw new ActorlogError('BAD_REQUEST', usage);
+  const key = fs.existsSync(values.key) ? fs.readFileSync(values.key, 'utf8').trim() : values.key;
+  const checkpoint = fs.readFileSync(values.checkpoint, 'utf8');
+  let code = 0;
+  if (values.old && values.proof) {
+    const parsed = JSON.parse(fs.readFileSync(values.proof, 'utf8')) as { proof?: string[] } | string[];
+    const proof = Array.isArray(parsed) ? parsed : (parsed.proof ?? []);
+    code = Math.max(code, report(verifyCheckpoints(fs.readFileSync(values.old, 'utf8'), checkpoint, proof, key)));
+  }
+  if (values.export) code = Math.max(code, report(verifyExport(fileLines(values.export), checkpoint, key)));
+  return code;
+}

@@ -1,0 +1,134 @@
+// `actorlog verify`: checks, offline and trusting nothing it did not check,
+// an export against a checkpoint and the log key, and a newer checkpoint
+// against an older one with a consistency proof. Pure: node:crypto only.
+import { leafHash, verifyConsistency, verifyInclusion } from '../lib/merkle/index.js';
+import { openNote, parseCheckpoint, parseVerifierKey, type Checkpoint } from '../lib/note/index.js';
+
+export interface Verdict {
+  ok: boolean;
+  // What failed, one clear sentence each.
+  problems: string[];
+  // What was checked and what could not be, for the summary.
+  notes: string[];
+}
+
+const MAX_PROBLEMS = 1000;
+
+// Opens a checkpoint signed by the log key; its origin must be the key's name.
+export function openCheckpoint(note: string, verifierKey: string): Checkpoint {
+  const verifier = parseVerifierKey(verifierKey.trim());
+  let text: string;
+  try {
+    text = openNote(note, [verifier]).text;
+  } catch (err) {
+    throw new Error(`the checkpoint is not signed by the log key ${verifier.name}: ${(err as Error).message}`);
+  }
+  const cp = parseCheckpoint(text);
+  if (cp.origin !== verifier.name) throw new Error(`the checkpoint's origin "${cp.origin}" is not the log key's name "${verifier.name}"`);
+  return cp;
+}
+
+function payloadId(jws: string): string | undefined {
+  const parts = jws.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const id = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function verifyExport(lines: Iterable<string>, checkpointNote: string, verifierKey: string): Verdict {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const problem = (text: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(text);
+  };
+  let cp: Checkpoint;
+  try {
+    cp = openCheckpoint(checkpointNote, verifierKey);
+  } catch (err) {
+    return { ok: false, problems: [(err as Error).message], notes };
+  }
+  const root = cp.root;
+  const seen = new Uint8Array(cp.size);
+  let proven = 0;
+  let later = 0;
+  let lineNo = 0;
+  for (const raw of lines) {
+    lineNo++;
+    if (raw.trim() === '') continue;
+    let line: { checkpoint?: string; leaf_index?: number | null; id?: string; tenant?: string; jws?: string | null; proof?: string[] | null };
+    try {
+      line = JSON.parse(raw) as typeof line;
+    } catch {
+      problem(`line ${lineNo} is not JSON`);
+      continue;
+    }
+    if (typeof line.checkpoint === 'string') continue;
+    const id = String(line.id ?? '?');
+    const index = line.leaf_index;
+    if (index === null || index === undefined) {
+      problem(`event ${id} (tenant ${line.tenant ?? '?'}) is stored but is not in the log: it was written to the database past actorlog`);
+      continue;
+    }
+    if (!Number.isSafeInteger(index) || index < 0) {
+      problem(`line ${lineNo}: leaf index ${String(index)} is not a leaf index`);
+      continue;
+    }
+    if (index >= cp.size) {
+      later++;
+      continue;
+    }
+    if (seen[index]) problem(`leaf ${index} appears twice in the export`);
+    seen[index] = 1;
+    if (typeof line.jws !== 'string') {
+      problem(`leaf ${index} logs event ${id}, which the database no longer holds: it was deleted`);
+      continue;
+    }
+    const proof = Array.isArray(line.proof) ? line.proof.map((p) => Buffer.from(String(p), 'base64')) : [];
+    if (!verifyInclusion(index, cp.size, leafHash(Buffer.from(line.jws, 'utf8')), proof, root)) {
+      problem(`leaf ${index} (event ${id}): the stored signed bytes are not the ones logged: the event was altered after it was stored`);
+      continue;
+    }
+    const signedId = payloadId(line.jws);
+    if (signedId !== id) {
+      problem(`leaf ${index}: the signed event's id is ${signedId ?? 'unreadable'}, not ${id} as the export says`);
+      continue;
+    }
+    proven++;
+  }
+  let missing = 0;
+  for (let i = 0; i < cp.size; i++) {
+    if (seen[i]) continue;
+    if (missing++ < 20) problem(`leaf ${i} of checkpoint size ${cp.size} is missing from the export`);
+  }
+  if (missing > 20) problem(`... ${missing} leaves missing in all`);
+  notes.push(`checkpoint ${cp.origin} size ${cp.size}: ${proven} of ${cp.size} leaves proven`);
+  if (later > 0) notes.push(`${later} events were logged after this checkpoint and are not checked against it`);
+  return { ok: problems.length === 0, problems, notes };
+}
+
+// A newer checkpoint against an older one: both signed by the log key, and
+// the proof shows the older tree is a prefix of the newer.
+export function verifyCheckpoints(olderNote: string, newerNote: string, proofBase64: string[], verifierKey: string): Verdict {
+  let older: Checkpoint;
+  let newer: Checkpoint;
+  try {
+    older = openCheckpoint(olderNote, verifierKey);
+    newer = openCheckpoint(newerNote, verifierKey);
+  } catch (err) {
+    return { ok: false, problems: [(err as Error).message], notes: [] };
+  }
+  if (older.size > newer.size) return { ok: false, problems: [`the older checkpoint (size ${older.size}) is larger than the newer one (size ${newer.size})`], notes: [] };
+  const proof = proofBase64.map((p) => Buffer.from(p, 'base64'));
+  if (!verifyConsistency(older.size, newer.size, proof, older.root, newer.root)) {
+    return {
+      ok: false,
+      problems: [`checkpoint size ${newer.size} is not an extension of checkpoint size ${older.size}: the log's history was rewritten (or the proof is wrong)`],
+      notes: [],
+    };
+  }
+  return { ok: true, problems: [], notes: [`checkpoint size ${newer.size} extends checkpoint size ${older.size}`] };
+}
