@@ -11,6 +11,7 @@ import { verifyCommand } from './verify.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
 import { emitCommand } from './emit.js';
 import { runDemo } from './demo.js';
+import { mcpProxyCommand } from './mcp-proxy.js';
 
 const USAGE = `actorlog <command> [options]
 
@@ -28,6 +29,10 @@ const USAGE = `actorlog <command> [options]
   keys list [--emitter ID]   every registered key with its state and times
   emit --emitter ID --key FILE [--endpoint URL] [--state-dir DIR] [FILE|-]
                              sign JSON events (array, object or NDJSON) and send them
+  mcp-proxy [options] -- <server command> [args...]
+  mcp-proxy [options] --listen HOST:PORT --upstream URL --resource URI --jwks URL|FILE
+                             audit an MCP server you do not own, over stdio or
+                             Streamable HTTP (\`actorlog mcp-proxy --help\`)
   demo [--endpoint URL]      send realistic demo traffic to a running instance
   report run --id REPORT_ID [--out DIR]
                              run a report now: writes the file and its signed manifest
@@ -133,6 +138,8 @@ export async function main(argv: string[]): Promise<number> {
         input: positionals[0] ?? '-',
       });
     }
+    case 'mcp-proxy':
+      return mcpProxyCommand(rest, { endpoint: defaultEndpoint(config), dataDir: config.dataDir });
     case 'demo': {
       const { values } = parseArgs({ args: rest, options: { endpoint: { type: 'string' } } });
       const endpoint = values.endpoint ?? defaultEndpoint(config);

@@ -50,7 +50,8 @@ export interface Decision {
 
 // One audited request as seen by an enforcement point.
 export interface McpExchange {
-  method: AuditedMethod;
+  // An audited method, or any other one when a request is refused before it is read (authz.decision).
+  method: AuditedMethod | (string & {});
   params: Record<string, unknown>;
   requestId: string | number;
   sessionId: string;
@@ -115,8 +116,8 @@ export const sha256Hex = (text: string) => createHash('sha256').update(text).dig
 
 // What the annotations say, in actorlog's terms. Only explicit hints count:
 // a server that says nothing gets `other`, not the spec's pessimistic default.
-export function intentOf(method: AuditedMethod, annotations: ToolAnnotations | undefined): ToolIntent {
-  if (method !== 'tools/call') return 'read';
+export function intentOf(method: string, annotations: ToolAnnotations | undefined): ToolIntent {
+  if (method !== 'tools/call') return isAuditedMethod(method) ? 'read' : 'other';
   if (!annotations) return 'other';
   if (annotations.readOnlyHint === true) return 'read';
   if (annotations.destructiveHint === true) return 'delete';
@@ -126,7 +127,7 @@ export function intentOf(method: AuditedMethod, annotations: ToolAnnotations | u
 
 // Destructive tools are restricted; tools that reach the open world may carry
 // data out of the boundary (confidential); closed-world reads stay internal.
-export function sensitivityOf(method: AuditedMethod, annotations: ToolAnnotations | undefined): Sensitivity | undefined {
+export function sensitivityOf(method: string, annotations: ToolAnnotations | undefined): Sensitivity | undefined {
   if (method !== 'tools/call' || !annotations) return undefined;
   if (annotations.destructiveHint === true && annotations.readOnlyHint !== true) return 'restricted';
   if (annotations.openWorldHint === true) return 'confidential';
@@ -286,12 +287,14 @@ function finish(exchange: McpExchange, options: MapOptions, event: EventInput): 
   return options.hooks?.event ? options.hooks.event(exchange, event) : event;
 }
 
-// The request, with what the enforcement point decided about it.
+// The request, with what the enforcement point decided about it. A request
+// other than a tool call, resource read or prompt (e.g. an initialize refused
+// for its token) is an authz.decision.
 export function callEvent(exchange: McpExchange, options: MapOptions, decision: Decision = { outcome: 'allow' }): EventInput | null {
   const args = canonicalJson(requestPayload(exchange));
   const event: EventInput = {
     ...common(exchange, options),
-    type: 'mcp.tool.call',
+    type: isAuditedMethod(exchange.method) ? 'mcp.tool.call' : 'authz.decision',
     time: new Date(exchange.startedAt).toISOString(),
     decision: {
       outcome: decision.outcome,

@@ -9,6 +9,7 @@ import {
   callEvent,
   isAuditedMethod,
   resultEvent,
+  type AuditedMethod,
   type ClientInfo,
   type Decision,
   type MapOptions,
@@ -44,7 +45,7 @@ export interface RequestContext {
 }
 
 export interface PolicyRequest {
-  method: McpExchange['method'];
+  method: AuditedMethod;
   params: Record<string, unknown>;
   claims?: Record<string, unknown>;
   client?: ClientInfo;
@@ -103,27 +104,14 @@ export class McpObserver {
       return undefined;
     }
     if (!isAuditedMethod(message.method)) return undefined;
-    const toolName = message.method === 'tools/call' && typeof params.name === 'string' ? params.name : undefined;
-    const exchange: McpExchange = {
-      method: message.method,
-      params,
-      requestId: message.id!,
-      sessionId: ctx.sessionId,
-      startedAt: Date.now(),
-      ...(ctx.claims ? { claims: ctx.claims } : {}),
-      ...(ctx.headers ? { headers: ctx.headers } : {}),
-      ...(ctx.clientIp ? { clientIp: ctx.clientIp } : {}),
-    };
-    const client = this.clients.get(ctx.sessionId);
-    if (client) exchange.client = client;
-    const annotations = toolName ? (this.annotations.get(toolName) ?? this.options.annotationsFor?.(toolName)) : undefined;
-    if (annotations) exchange.annotations = annotations;
+    const method = message.method;
+    const exchange = this.exchangeOf(message, ctx);
     this.stats.calls++;
     if (!this.options.authorize) {
       this.admit(key, exchange, { outcome: 'allow' });
       return undefined;
     }
-    const request: PolicyRequest = { method: exchange.method, params, sessionId: ctx.sessionId };
+    const request: PolicyRequest = { method, params, sessionId: ctx.sessionId };
     if (exchange.claims) request.claims = exchange.claims;
     if (exchange.client) request.client = exchange.client;
     if (exchange.annotations) request.annotations = exchange.annotations;
@@ -159,11 +147,31 @@ export class McpObserver {
     this.send(resultEvent(exchange, this.options));
   }
 
-  // A refusal decided before the request reached the observer (e.g. the proxy's
-  // token check): recorded as a denied call.
-  recordDenied(exchange: McpExchange, decision: Decision): void {
+  // A request refused before it reached the observer (e.g. the proxy's token
+  // check): recorded as a denied call, or a denied authz.decision when it was
+  // not a tool call. Responses and notifications are not requests: nothing to record.
+  refuse(message: JsonRpcMessage, ctx: RequestContext, decision: Decision): void {
+    if (isRequest(message)) this.recordDenied(this.exchangeOf(message, ctx), decision);
+  }
+
+  private recordDenied(exchange: McpExchange, decision: Decision): void {
     this.stats.denied++;
     this.send(callEvent(exchange, this.options, decision));
+  }
+
+  private exchangeOf(message: JsonRpcMessage, ctx: RequestContext): McpExchange {
+    const params = asRecord(message.params);
+    const method = String(message.method);
+    const exchange: McpExchange = { method, params, requestId: message.id!, sessionId: ctx.sessionId, startedAt: Date.now() };
+    if (ctx.claims) exchange.claims = ctx.claims;
+    if (ctx.headers) exchange.headers = withoutCredentials(ctx.headers);
+    if (ctx.clientIp) exchange.clientIp = ctx.clientIp;
+    const client = this.clients.get(ctx.sessionId);
+    if (client) exchange.client = client;
+    const toolName = method === 'tools/call' && typeof params.name === 'string' ? params.name : undefined;
+    const annotations = toolName ? (this.annotations.get(toolName) ?? this.options.annotationsFor?.(toolName)) : undefined;
+    if (annotations) exchange.annotations = annotations;
+    return exchange;
   }
 
   // The connection is gone: what was still waiting will never be answered.
@@ -226,6 +234,14 @@ export class McpObserver {
       failed(err);
     }
   }
+}
+
+// Hooks see the request's headers; credentials are not theirs to see.
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+function withoutCredentials(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  const kept: Record<string, string | string[] | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) kept[name] = value;
+  return kept;
 }
 
 const keyOf = (sessionId: string, id: JsonRpcId) => `${sessionId}\u0000${typeof id}:${id}`;

@@ -1,0 +1,84 @@
+// MCP's stdio framing: one JSON-RPC message (or batch) per line. The tap hands
+// each complete line to a callback and passes the bytes on untouched, so a
+// message the proxy does not understand (or cannot parse) reaches the other
+// side exactly as it was written.
+import { Transform, type TransformCallback } from 'node:stream';
+
+// A line longer than this is passed on without being looked at, so a peer
+// cannot make the proxy hold an unbounded buffer.
+export const MAX_OBSERVED_LINE = 16 * 1024 * 1024;
+
+export class LineTap extends Transform {
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private oversized = false;
+
+  constructor(private readonly see: (line: string) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl + 1);
+      start = nl + 1;
+      if (this.oversized) {
+        this.push(piece);
+        this.oversized = false;
+        continue;
+      }
+      const line = this.partialBytes ? Buffer.concat([...this.partial, piece]) : piece;
+      this.partial = [];
+      this.partialBytes = 0;
+      this.look(line);
+      this.push(line);
+    }
+    const rest = chunk.subarray(start);
+    if (rest.length === 0) return done();
+    if (this.oversized) {
+      this.push(rest);
+    } else if (this.partialBytes + rest.length > MAX_OBSERVED_LINE) {
+      // Too long to keep: what is held so far goes on, and the rest of this line with it.
+      for (const held of this.partial) this.push(held);
+      this.push(rest);
+      this.partial = [];
+      this.partialBytes = 0;
+      this.oversized = true;
+    } else {
+      this.partial.push(Buffer.from(rest));
+      this.partialBytes += rest.length;
+    }
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.partialBytes) {
+      const line = Buffer.concat(this.partial);
+      this.look(line);
+      this.push(line);
+    }
+    done();
+  }
+
+  private look(line: Buffer): void {
+    try {
+      this.see(line.toString('utf8'));
+    } catch {
+      /* observing never stops a message */
+    }
+  }
+}
+
+// The JSON-RPC messages of one line: a message, each element of a batch, or none.
+export function messagesOf(text: string): Record<string, unknown>[] {
+  const trimmed = text.trim();
+  if (trimmed === '' || (trimmed[0] !== '{' && trimmed[0] !== '[')) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return [];
+  }
+  const all = Array.isArray(parsed) ? parsed : [parsed];
+  return all.filter((m): m is Record<string, unknown> => m !== null && typeof m === 'object' && !Array.isArray(m));
+}

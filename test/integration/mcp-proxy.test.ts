@@ -1,0 +1,333 @@
+// `actorlog mcp-proxy` in front of real MCP servers from npm, driven by the
+// official client: the same answers as a direct connection, events stored
+// with the right tool and outcome, tokens checked, and the client's token
+// never reaching the upstream.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import { z } from 'zod';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { startAll, type Running } from '../../cli/services.js';
+import { parseProxyArgs } from '../../mcp-proxy/options.js';
+import { startHttp } from '../../mcp-proxy/run.js';
+import { registeredEmitter, tempDir } from '../helpers/fixtures.js';
+import { api, context, eventually, testConfig } from '../helpers/services.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const BIN = path.join(root, 'bin/actorlog.js');
+const EVERYTHING = path.join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const FILESYSTEM = path.join(root, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+const ISSUER = 'https://idp.proxy-test.example';
+const RESOURCE = 'https://mcp.proxy-test.example/mcp';
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function reachable(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// A client that can answer the server's sampling requests, so server-to-client
+// requests are exercised through the proxy too.
+function officialClient(name: string): Client {
+  const client = new Client({ name, version: '1.0.0' }, { capabilities: { sampling: {} } });
+  client.setRequestHandler(CreateMessageRequestSchema, async (request) => ({
+    model: 'test-model',
+    role: 'assistant',
+    content: { type: 'text', text: `sampled: ${JSON.stringify(request.params.messages[0]?.content)}` },
+  }));
+  return client;
+}
+
+// The parts of a result that do not depend on when it was produced.
+const stable = (value: unknown) => JSON.parse(JSON.stringify(value).replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'TIME'));
+
+describe('actorlog mcp-proxy', () => {
+  let running: Running;
+  let ingest: string;
+  let query: string;
+  let keyFile: string;
+  const source = 'gw:mcp-proxy';
+  let dataDir: string;
+
+  before(async () => {
+    const config = testConfig();
+    dataDir = config.dataDir;
+    const emitter = await registeredEmitter(config.keysFile, source);
+    keyFile = path.join(tempDir(), 'proxy-key.json');
+    fs.writeFileSync(keyFile, JSON.stringify(emitter.key.privateJwk), { mode: 0o600 });
+    running = await startAll(await context(config));
+    ingest = running.ingestUrl!;
+    query = running.queryUrl!;
+  });
+  after(async () => {
+    await running?.close();
+  });
+
+  const stdioProxy = (serverId: string, server: string[]) =>
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp-proxy', '--emitter', source, '--key', keyFile, '--tenant', 'acme', '--endpoint', ingest, '--state-dir', tempDir(), '--server-id', serverId, '--', ...server],
+      env: { ...(process.env as Record<string, string>), DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+      stderr: 'ignore',
+    });
+
+  async function eventsOf(filter: string, count: number): Promise<any[]> {
+    return eventually(async () => {
+      const { body } = await api(query, `/v1/events?${filter}&limit=200`);
+      return body.events?.length >= count ? (body.events as any[]) : undefined;
+    }, `${count} events for ${filter}`);
+  }
+  const resultOf = async (row: any) => (await api(query, `/v1/events/${row.id}`)).body.signed.payload.result;
+
+  test('stdio, server-everything: tools, resources, prompts and server-to-client requests as a direct connection gives them', async () => {
+    const everything = [process.execPath, EVERYTHING, 'stdio'];
+    const direct = officialClient('direct');
+    await direct.connect(new StdioClientTransport({ command: everything[0]!, args: everything.slice(1), stderr: 'ignore' }));
+    const proxied = officialClient('proxied');
+    await proxied.connect(stdioProxy('everything-stdio', everything));
+
+    const session = async (client: Client) => {
+      const tools = await client.listTools();
+      const resources = await client.listResources();
+      const uri = resources.resources[0]!.uri;
+      const prompts = await client.listPrompts();
+      return {
+        tools: tools.tools,
+        echo: await client.callTool({ name: 'echo', arguments: { message: 'hello through the proxy' } }),
+        sum: await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 40 } }),
+        invalid: await client.callTool({ name: 'get-sum', arguments: { a: 'two' } }),
+        sampled: await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'say hi', maxTokens: 5 } }),
+        resource: await client.readResource({ uri }),
+        prompt: await client.getPrompt({ name: prompts.prompts[0]!.name, arguments: {} }).catch((err: Error) => ({ error: err.message })),
+      };
+    };
+    const viaProxy = await session(proxied);
+    const viaDirect = await session(direct);
+    assert.ok(viaProxy.tools.length > 5);
+    assert.deepEqual(stable(viaProxy), stable(viaDirect));
+    assert.match(JSON.stringify(viaProxy.sampled), /sampled: /);
+    assert.equal(viaProxy.invalid.isError, true);
+    await proxied.close();
+    await direct.close();
+
+    const rows = await eventsOf('server=everything-stdio', 12);
+    const of = (type: string, tool: string) => rows.filter((r) => r.type === type && r.tool_name === tool);
+    assert.equal(of('mcp.tool.call', 'echo').length, 1);
+    const echo = of('mcp.tool.call', 'echo')[0];
+    assert.deepEqual([echo.outcome, echo.decided_by, echo.tool_intent, echo.agent_id, echo.source], ['allow', 'gateway', 'read', 'proxied/1.0.0', source]);
+    assert.equal(of('mcp.tool.call', 'get-sum').length, 2);
+    assert.equal(of('mcp.tool.call', 'resources/read').length, 1);
+    assert.equal(of('mcp.tool.call', 'prompts/get').length, 1);
+    assert.equal(new Set(rows.map((r) => r.session_id)).size, 1, 'one stable session for the stdio connection');
+    assert.equal((await resultOf(of('mcp.tool.result', 'echo')[0])).is_error, false);
+    const sums = await Promise.all(of('mcp.tool.result', 'get-sum').map(resultOf));
+    assert.deepEqual(sums.map((r) => r.is_error).sort(), [false, true]);
+  });
+
+  test('stdio, server-filesystem: reads and writes as directly, write recorded with its intent', async () => {
+    const dir = fs.realpathSync(tempDir());
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'first line\n');
+    // There before either session writes it, so both list the same folder.
+    fs.writeFileSync(path.join(dir, 'out.txt'), 'old');
+    const filesystem = [process.execPath, FILESYSTEM, dir];
+    const direct = officialClient('direct');
+    await direct.connect(new StdioClientTransport({ command: filesystem[0]!, args: filesystem.slice(1), stderr: 'ignore' }));
+    const proxied = officialClient('proxied');
+    await proxied.connect(stdioProxy('filesystem', filesystem));
+    const session = async (client: Client) => ({
+      tools: (await client.listTools()).tools,
+      read: await client.callTool({ name: 'read_text_file', arguments: { path: path.join(dir, 'notes.txt') } }),
+      list: await client.callTool({ name: 'list_directory', arguments: { path: dir } }),
+      write: await client.callTool({ name: 'write_file', arguments: { path: path.join(dir, 'out.txt'), content: 'written' } }),
+      outside: await client.callTool({ name: 'read_text_file', arguments: { path: '/etc/hostname' } }),
+    });
+    const viaProxy = await session(proxied);
+    const viaDirect = await session(direct);
+    assert.deepEqual(viaProxy, viaDirect);
+    assert.equal(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8'), 'written');
+    assert.equal(viaProxy.outside.isError, true);
+    await proxied.close();
+    await direct.close();
+
+    const rows = await eventsOf('server=filesystem', 8);
+    const write = rows.find((r) => r.type === 'mcp.tool.call' && r.tool_name === 'write_file');
+    const read = rows.find((r) => r.type === 'mcp.tool.call' && r.tool_name === 'read_text_file');
+    assert.equal(read.tool_intent, 'read');
+    assert.notEqual(write.tool_intent, 'read');
+    const outside = rows.filter((r) => r.type === 'mcp.tool.result' && r.tool_name === 'read_text_file');
+    assert.deepEqual((await Promise.all(outside.map(resultOf))).map((r) => r.is_error).sort(), [false, true]);
+  });
+
+  describe('Streamable HTTP', () => {
+    let idpKey: CryptoKey;
+    let jwksFile: string;
+    let everything: ChildProcess;
+    let everythingUrl: string;
+
+    const token = (claims: Record<string, unknown>, audience = RESOURCE) =>
+      new SignJWT({ scope: 'mcp:tools', client_id: 'desk-agent', ...claims })
+        .setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'at+jwt' })
+        .setIssuer(ISSUER)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .setJti(randomUUID())
+        .sign(idpKey);
+
+    const proxyTo = (upstream: string, serverId: string, env: NodeJS.ProcessEnv = {}) =>
+      startHttp(
+        parseProxyArgs(
+          ['--emitter', source, '--key', keyFile, '--tenant', 'acme', '--endpoint', ingest, '--state-dir', tempDir(), '--server-id', serverId, '--listen', '127.0.0.1:0', '--upstream', upstream, '--resource', RESOURCE, '--jwks', jwksFile, '--issuer', ISSUER],
+          { endpoint: ingest, dataDir },
+          env,
+        ),
+        () => undefined,
+      );
+
+    before(async () => {
+      const pair = await generateKeyPair('ES256');
+      idpKey = pair.privateKey;
+      jwksFile = path.join(tempDir(), 'jwks.json');
+      fs.writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' }] }));
+      const port = await freePort();
+      everything = spawn(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
+      await reachable(port);
+      everythingUrl = `http://127.0.0.1:${port}/mcp`;
+    });
+    after(() => {
+      everything?.kill('SIGKILL');
+    });
+
+    test('server-everything over HTTP: same answers as direct, events with the human, a wrong audience refused and recorded', async () => {
+      const proxy = await proxyTo(everythingUrl, 'everything-http');
+      try {
+        const alice = await token({ sub: 'alice', email: 'alice@acme.example' });
+        const proxied = officialClient('proxied');
+        await proxied.connect(new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { authorization: `Bearer ${alice}` } } }));
+        const direct = officialClient('direct');
+        await direct.connect(new StreamableHTTPClientTransport(new URL(everythingUrl)));
+        const session = async (client: Client) => ({
+          tools: (await client.listTools()).tools,
+          echo: await client.callTool({ name: 'echo', arguments: { message: 'over http' } }),
+          sum: await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }),
+          sampled: await client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 } }),
+        });
+        const viaProxy = await session(proxied);
+        assert.deepEqual(stable(viaProxy), stable(await session(direct)));
+        assert.match(JSON.stringify(viaProxy.sampled), /sampled: /);
+        await proxied.close();
+        await direct.close();
+
+        // The protected-resource metadata, and the challenge that points to it.
+        const metadata = await fetch(new URL('/.well-known/oauth-protected-resource/mcp', proxy.url));
+        assert.deepEqual(await metadata.json(), { resource: RESOURCE, authorization_servers: [ISSUER], bearer_methods_supported: ['header'] });
+        const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mallory-agent', version: '1' } } });
+        const post = (auth?: string) =>
+          fetch(proxy.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(auth ? { authorization: auth } : {}) }, body: initialize });
+        const anonymous = await post();
+        assert.equal(anonymous.status, 401);
+        assert.equal(anonymous.headers.get('www-authenticate'), `Bearer resource_metadata="https://mcp.proxy-test.example/.well-known/oauth-protected-resource/mcp"`);
+        // A valid token minted for another resource: refused, not passed on.
+        const elsewhere = await post(`Bearer ${await token({ sub: 'mallory' }, 'https://other.example/mcp')}`);
+        assert.equal(elsewhere.status, 401);
+        assert.match(elsewhere.headers.get('www-authenticate') ?? '', /error="invalid_token".*resource_metadata=/);
+        const toolCall = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { message: 'x' } } });
+        const forged = await fetch(proxy.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${(await token({ sub: 'alice' })).slice(0, -4)}AAAA` },
+          body: toolCall,
+        });
+        assert.equal(forged.status, 401);
+      } finally {
+        await proxy.close();
+      }
+
+      const rows = await eventsOf('server=everything-http', 9);
+      const echo = rows.find((r) => r.type === 'mcp.tool.call' && r.tool_name === 'echo' && r.outcome === 'allow');
+      assert.deepEqual([echo.human_sub, echo.human_email, echo.agent_id, echo.token_client_id, echo.server_audience], ['alice', 'alice@acme.example', 'desk-agent', 'desk-agent', RESOURCE]);
+      assert.ok(rows.filter((r) => r.human_sub === 'alice' && r.outcome === 'allow').every((r) => r.session_id === echo.session_id));
+      const refusedOther = rows.find((r) => r.human_sub === 'mallory');
+      assert.ok(refusedOther, 'the wrong-audience refusal is recorded with who presented the token');
+      assert.deepEqual([refusedOther.type, refusedOther.outcome, refusedOther.decision_reason, refusedOther.tool_name], ['authz.decision', 'deny', 'token audience is not this resource', 'initialize']);
+      assert.ok(refusedOther.flags.includes('token_passthrough'));
+      const forgedCall = rows.find((r) => r.type === 'mcp.tool.call' && r.outcome === 'deny' && r.tool_name === 'echo');
+      assert.ok(forgedCall, 'a refused tool call is recorded as a denied call');
+      assert.equal(forgedCall.human_sub, '');
+      assert.ok(rows.some((r) => r.outcome === 'deny' && r.decision_reason === 'no bearer token'));
+    });
+
+    test('the upstream never sees the client token; it gets the configured credential', async () => {
+      const seen: IncomingHttpHeaders[] = [];
+      const app = createMcpExpressApp();
+      const transports = new Map<string, StreamableHTTPServerTransport>();
+      app.all('/mcp', async (req: any, res: any) => {
+        seen.push(req.headers);
+        const sid = req.headers['mcp-session-id'] as string | undefined;
+        let transport = sid ? transports.get(sid) : undefined;
+        if (!transport) {
+          const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => void transports.set(id, created) });
+          transport = created;
+          const server = new McpServer({ name: 'observed', version: '1.0.0' });
+          server.registerTool('whoami', { inputSchema: { n: z.number() } }, async ({ n }, extra) => ({
+            content: [{ type: 'text', text: `n=${n} auth=${extra.requestInfo?.headers.authorization ?? 'none'}` }],
+          }));
+          await server.connect(transport);
+        }
+        await transport.handleRequest(req, res, req.body);
+      });
+      const upstream: HttpServer = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => upstream.once('listening', resolve));
+      const proxy = await proxyTo(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`, 'observed', { MCP_PROXY_UPSTREAM_AUTHORIZATION: 'Bearer upstream-credential' });
+      try {
+        const alice = await token({ sub: 'alice' });
+        const client = officialClient('proxied');
+        await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { authorization: `Bearer ${alice}`, cookie: 'sid=secret' } } }));
+        const result = await client.callTool({ name: 'whoami', arguments: { n: 7 } });
+        assert.deepEqual(result.content, [{ type: 'text', text: 'n=7 auth=Bearer upstream-credential' }]);
+        await client.close();
+        assert.ok(seen.length >= 3, `upstream saw ${seen.length} requests`);
+        for (const headers of seen) {
+          assert.equal(headers.authorization, 'Bearer upstream-credential');
+          assert.equal(headers.cookie, undefined);
+          assert.ok(!JSON.stringify(headers).includes(alice.split('.')[2]!));
+        }
+      } finally {
+        await proxy.close();
+        upstream.closeAllConnections();
+        upstream.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,85 @@
+// The proxy's framing, SSE reading, resource naming and options.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough, Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { LineTap, messagesOf } from '../../mcp-proxy/lines.js';
+import { SseTap } from '../../mcp-proxy/sse.js';
+import { canonicalResource, metadataUrl } from '../../mcp-proxy/auth.js';
+import { parseProxyArgs } from '../../mcp-proxy/options.js';
+import { commandName } from '../../mcp-proxy/run.js';
+import { ActorlogError } from '../../lib/errors.js';
+
+async function through(tap: LineTap | SseTap, chunks: (string | Buffer)[]): Promise<Buffer> {
+  return buffer(Readable.from(chunks.map((c) => Buffer.from(c))).pipe(tap).pipe(new PassThrough()));
+}
+
+test('stdio lines pass byte for byte, split anywhere, batches and non-JSON included; each complete line is seen once', async () => {
+  const seen: string[] = [];
+  const input = [
+    '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"é"}}\n',
+    '[{"jsonrpc":"2.0","method":"notifications/x"},{"jsonrpc":"2.0","id":2,"method":"ping"}]\n',
+    'not json at all\n',
+    '{"jsonrpc":"2.0","id":3,"result":{}}',
+  ].join('');
+  const bytes = Buffer.from(input);
+  // Cut in the middle of a multi-byte character and of lines.
+  const chunks = [bytes.subarray(0, 59), bytes.subarray(59, 60), bytes.subarray(60, 130), bytes.subarray(130)];
+  const out = await through(new LineTap((line) => seen.push(line)), chunks);
+  assert.ok(out.equals(bytes));
+  assert.equal(seen.length, 4);
+  assert.deepEqual(messagesOf(seen[0]!), [{ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'é' } }]);
+  assert.equal(messagesOf(seen[1]!).length, 2);
+  assert.deepEqual(messagesOf(seen[2]!), []);
+  assert.deepEqual(messagesOf('[1, null, {"id":1}]'), [{ id: 1 }]);
+});
+
+test('a callback that throws does not stop the stream', async () => {
+  const out = await through(
+    new LineTap(() => {
+      throw new Error('observer bug');
+    }),
+    ['a\n', 'b\n'],
+  );
+  assert.equal(out.toString(), 'a\nb\n');
+});
+
+test('SSE: events joined from data lines, CRLF split across chunks, bytes unchanged', async () => {
+  const seen: string[] = [];
+  const stream = 'event: message\r\nid: 1\r\ndata: {"a":\r\ndata: 1}\r\n\r\n: comment\n\ndata: {"b":2}\r';
+  const chunks = [stream.slice(0, 25), stream.slice(25, 34), stream.slice(34, 35), stream.slice(35)];
+  const out = await through(new SseTap((data) => seen.push(data)), chunks);
+  assert.equal(out.toString(), stream);
+  assert.deepEqual(seen, ['{"a":\n1}', '{"b":2}']);
+});
+
+test('RFC 8707 canonical resource and RFC 9728 metadata location', () => {
+  assert.equal(canonicalResource('HTTPS://MCP.Example.com/mcp#x'), 'https://mcp.example.com/mcp');
+  assert.equal(canonicalResource('https://mcp.example.com/'), 'https://mcp.example.com');
+  assert.equal(metadataUrl('https://mcp.example.com/mcp'), 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp');
+  assert.equal(metadataUrl('https://mcp.example.com'), 'https://mcp.example.com/.well-known/oauth-protected-resource');
+});
+
+test('options: one mode at a time, HTTP needs a resource and a JWKS unless --no-auth, the upstream credential from the environment', () => {
+  const defaults = { endpoint: 'http://127.0.0.1:8080', dataDir: '/tmp/d' };
+  const base = ['--emitter', 'gw:p', '--key', 'k.json', '--tenant', 'acme'];
+  const stdio = parseProxyArgs([...base, '--', 'npx', '-y', '@modelcontextprotocol/server-everything'], defaults);
+  assert.deepEqual(stdio.command, ['npx', '-y', '@modelcontextprotocol/server-everything']);
+  assert.equal(stdio.stateDir, '/tmp/d/mcp-proxy/gw_p');
+  const refused = (argv: string[], message: RegExp) => assert.throws(() => parseProxyArgs([...base, ...argv], defaults), (err: ActorlogError) => err.code === 'BAD_REQUEST' && message.test(err.message));
+  refused([], /either/);
+  refused(['--listen', '127.0.0.1:9000', '--upstream', 'http://127.0.0.1:3001/mcp'], /--resource and --jwks/);
+  refused(['--listen', '127.0.0.1:9000'], /both --listen and --upstream/);
+  refused(['--listen', 'nowhere', '--upstream', 'http://x/mcp', '--no-auth'], /HOST:PORT/);
+  const http = parseProxyArgs(
+    [...base, '--listen', '[::1]:9000', '--upstream', 'http://127.0.0.1:3001/mcp', '--resource', 'https://mcp.example.com/mcp', '--jwks', 'j.json', '--issuer', 'https://idp.example'],
+    defaults,
+    { MCP_PROXY_UPSTREAM_AUTHORIZATION: 'Bearer s' },
+  );
+  assert.deepEqual(http.listen, { host: '::1', port: 9000 });
+  assert.deepEqual(http.authorizationServers, ['https://idp.example']);
+  assert.equal(http.upstreamAuthorization, 'Bearer s');
+  assert.equal(commandName(['npx', '-y', '@modelcontextprotocol/server-everything']), 'server-everything');
+  assert.equal(commandName(['/usr/bin/node', 'dist/index.js']), 'index.js');
+  assert.equal(commandName(['mcp-server-git']), 'mcp-server-git');
+});
