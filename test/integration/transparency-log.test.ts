@@ -16,6 +16,7 @@ import { openCheckpoint } from '../../transparency/verify.js';
 import { storedConsistencyProof, storedRoot } from '../../transparency/stored-proofs.js';
 import { fullEvent, registeredEmitter, tempDir, type TestEmitter } from '../helpers/fixtures.js';
 import { bin } from '../helpers/processes.js';
+import { testIdp } from '../helpers/idp.js';
 import { api, context, eventually, post, rowsOf, testConfig } from '../helpers/services.js';
 
 function verifyCli(...args: string[]): { status: number | null; out: string } {
@@ -237,5 +238,44 @@ describe('tampering in ClickHouse, caught by actorlog verify', () => {
     const result = await verifyNow();
     assert.equal(result.status, 1, result.out);
     assert.match(result.out, new RegExp(`FAILED: event ${forgedId} \\(tenant acme\\) is stored but is not in the log: it was written to the database past actorlog`));
+  });
+});
+
+describe('Kafka mode: the processor appends, proofs stay within the tenants of the caller', () => {
+  let ctx: Context;
+  let running: Running;
+
+  before(async () => {
+    const idp = await testIdp();
+    const config = testConfig({ kafka: true, env: { ...idp.env, LOG_CHECKPOINT_MS: '200' } });
+    const gateway = await registeredEmitter(config.keysFile, 'gw:kafka-log');
+    ctx = await context(config);
+    running = await startAll(ctx);
+    const acmeEvent = fullEvent(gateway.source);
+    const globexEvent = fullEvent(gateway.source, { tenant: 'globex' });
+    const jws = [await gateway.sign(acmeEvent), await gateway.sign(globexEvent)];
+    assert.equal((await post(running.ingestUrl!, JSON.stringify({ events: jws }), 'application/json')).status, 202);
+    Object.assign(state, { idp, acme: acmeEvent.id, globex: globexEvent.id, jws });
+  });
+  after(async () => {
+    await running.close();
+  });
+  const state = {} as { idp: Awaited<ReturnType<typeof testIdp>>; acme: string; globex: string; jws: string[] };
+
+  test('both events logged by the processor, a proof for an event of the caller only, hashes only', async () => {
+    const ann = await state.idp.token({ sub: 'analyst-ann', roles: ['analyst'], tenant: 'acme' });
+    const proof = await eventually(async () => {
+      const res = await api(running.queryUrl!, `/v1/events/${state.acme}/proof`, ann);
+      return res.status === 200 ? res.body : undefined;
+    }, 'an inclusion proof from the Kafka processor', 60_000);
+    assert.deepEqual(Object.keys(proof).sort(), ['checkpoint', 'id', 'leaf_hash', 'leaf_index', 'proof', 'tree_size']);
+    assert.equal(proof.tree_size, 2);
+    const key = ((await api(running.queryUrl!, '/v1/log/key', ann)).body as string).trim();
+    const cp = openCheckpoint(proof.checkpoint, key);
+    const mine = state.jws[proof.leaf_index === 0 ? 0 : 1]!;
+    assert.ok(verifyInclusion(proof.leaf_index, cp.size, leafHash(Buffer.from(mine)), (proof.proof as string[]).map((p) => Buffer.from(p, 'base64')), cp.root));
+    assert.equal((await api(running.queryUrl!, `/v1/events/${state.globex}/proof`, ann)).status, 404, 'an event of another tenant is not found');
+    const acmeAdmin = await state.idp.token({ sub: 'admin-ada', roles: ['admin'], tenant: 'acme' });
+    assert.equal((await api(running.queryUrl!, '/v1/log/export', acmeAdmin)).status, 403, 'the export spans every tenant');
   });
 });
