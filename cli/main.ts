@@ -56,6 +56,7 @@ async function serve(config: Config, name: string, start: typeof startAll): Prom
   const ctx = await openContext(config, name);
   const running: Running = await start(ctx);
   if (running.ingestUrl) process.stdout.write(`actorlog ingest     ${running.ingestUrl}/v1/events\n`);
+  if (running.processorUrl) process.stdout.write(`actorlog processor  ${running.processorUrl}/metrics\n`);
   if (running.queryUrl) {
     process.stdout.write(`actorlog console    ${running.queryUrl}/\n`);
     process.stdout.write(`actorlog query API  ${running.queryUrl}/v1/events  (reference: ${running.queryUrl}/docs)\n`);
@@ -110,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
       await serve(config, 'ingest', startIngest);
       return -1;
     case 'processor':
-      await serve(config, 'processor', startProcessor);
+      await serve(config, 'processor', (ctx) => startProcessor(ctx, { http: true }));
       return -1;
     case 'query-api':
       await serve(config, 'query-api', startQueryApi);

@@ -18,7 +18,11 @@ import { buildIngestServer } from '../ingest/server.js';
 import type { IngestSink } from '../ingest/sink.js';
 import { KeyResolver } from '../processor/key-resolver.js';
 import { startConsumer } from '../processor/consumer.js';
-import { createProcessorState, type BatchDeps } from '../processor/batch.js';
+import { createProcessorState } from '../processor/batch.js';
+import type { BatchSink, RunnerDeps } from '../processor/runner.js';
+import { transparencyLogSink } from '../processor/sinks/transparency-log.js';
+import { createService } from '../lib/http.js';
+import { ping } from '../store/client.js';
 import { markSilentEmitters } from '../store/state/sequences.js';
 import { buildQueryApi } from '../query-api/server.js';
 import { jwtAuthenticator, staticAuthenticator } from '../query-api/auth.js';
@@ -33,6 +37,8 @@ import { logRoutes } from '../query-api/routes/log.js';
 export interface Running {
   ingestUrl?: string;
   queryUrl?: string;
+  // The standalone processor's health and metrics.
+  processorUrl?: string;
   close(): Promise<void>;
 }
 
@@ -44,17 +50,25 @@ export interface Context {
   tables: Tables;
 }
 
-// What the processor needs, in either driver.
-function batchDeps(ctx: Context, log: LogAppender): BatchDeps {
-  const { config, storage, tables } = ctx;
+// Where each stored batch goes besides storage, in either driver (the Kafka
+// driver puts its dead-letter sink first). A new sink is one line here.
+function batchSinks(_ctx: Context, log: LogAppender): BatchSink[] {
+  return [transparencyLogSink(log)];
+}
+
+// What the batch runner needs, in either driver.
+function runnerDeps(ctx: Context, log: LogAppender): RunnerDeps {
+  const { config, storage, tables, metrics, logger } = ctx;
   return {
     storage,
     tables,
+    metrics,
+    logger,
+    sinks: batchSinks(ctx, log),
     keys: new KeyResolver(config.keysFile),
     eventMaxBytes: config.ingest.eventMaxBytes,
     skew: { futureMs: config.processor.clockSkewFutureMs, pastMs: config.processor.clockSkewPastMs },
     state: createProcessorState(storage, tables, config.processor),
-    log,
   };
 }
 
@@ -124,7 +138,7 @@ export async function startIngest(ctx: Context): Promise<Running> {
     sink = await createKafkaSink(kafka, config.kafka);
   } else {
     log = transparencyLog(ctx);
-    sink = createEmbeddedSink({ ...batchDeps(ctx, log.appender), metrics: ctx.metrics });
+    sink = createEmbeddedSink(runnerDeps(ctx, log.appender));
   }
   const silence = config.kafka ? undefined : watchSilence(ctx);
   const app = buildIngestServer({ sink, metrics: ctx.metrics, logLevel: config.logLevel, ...config.ingest });
@@ -140,21 +154,27 @@ export async function startIngest(ctx: Context): Promise<Running> {
   };
 }
 
-export async function startProcessor(ctx: Context): Promise<Running> {
+// opts.http: serve /healthz, /readyz and /metrics on PROCESSOR_PORT, for a
+// processor that runs alone (with the other services it shares theirs).
+export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}): Promise<Running> {
   const { config } = ctx;
   if (!config.kafka) throw new ActorlogError('CONFIG_INVALID', 'the processor reads Kafka: set KAFKA_BROKERS');
   const kafka = createKafka(config.kafka, 'processor', config.logLevel);
   await ensureTopics(kafka, config.kafka);
   const log = transparencyLog(ctx);
-  const consumer = await startConsumer({ ...ctx, ...batchDeps(ctx, log.appender), kafka, kafkaConfig: config.kafka });
+  const consumer = await startConsumer({ ...runnerDeps(ctx, log.appender), kafka, kafkaConfig: config.kafka });
   const silence = watchSilence(ctx);
   // Not awaited: ingest and the query API serve while the group rebalances.
   consumer.joined.then(
     () => ctx.logger.info('processor consuming', { topic: config.kafka!.topic, group: config.kafka!.groupId }),
     (err: unknown) => ctx.logger.error('processor could not join its group', errorFields(err)),
   );
+  const app = opts.http ? createService({ logLevel: config.logLevel, metrics: ctx.metrics, ready: () => ping(ctx.storage) }) : undefined;
+  const processorUrl = app ? await listen(app, config.host, config.processor.port) : undefined;
   return {
+    processorUrl,
     async close() {
+      await app?.close();
       await consumer.stop();
       await silence.stop();
       await log.stop();

@@ -34,6 +34,7 @@ export function buildIngestServer(opts: IngestOptions): FastifyInstance {
       if (raws.length === 0) throw new ActorlogError('NO_EVENTS');
       if (raws.length > opts.maxEvents) throw new ActorlogError('TOO_MANY_EVENTS', `${raws.length} > ${opts.maxEvents}`);
 
+      const started = performance.now();
       const receivedAt = Date.now();
       const items: IngestItem[] = raws.map((raw) => ({ raw, inspection: inspectEnvelope(raw, opts.eventMaxBytes), receivedAt }));
       let outcomes;
@@ -51,8 +52,9 @@ export function buildIngestServer(opts: IngestOptions): FastifyInstance {
       });
       opts.metrics.batch('ingest', {
         received: items.length,
-        sent: body.accepted.length,
+        accepted: body.accepted.length,
         quarantined: countReasons(body.rejected.map((r) => ({ reason: r.code }))),
+        durationMs: performance.now() - started,
       });
       if (body.accepted.length === 0) {
         const error = new ActorlogError('ALL_EVENTS_REJECTED').toJSON();

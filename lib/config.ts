@@ -21,6 +21,7 @@ export const envSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   INGEST_PORT: port.default(8080),
   QUERY_PORT: port.default(8081),
+  PROCESSOR_PORT: port.default(8082),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STOP_TIMEOUT_MS: positive.default(20_000),
 
@@ -92,7 +93,8 @@ export interface Config {
     rateLimit: number;
   };
   reports: { tickMs: number; dir: string; signingKeyFile: string };
-  processor: { clockSkewFutureMs: number; clockSkewPastMs: number; emitterSilentAfterMs: number };
+  // port: health, readiness and /metrics of `actorlog processor` run alone.
+  processor: { port: number; clockSkewFutureMs: number; clockSkewPastMs: number; emitterSilentAfterMs: number };
   // The transparency log (docs/transparency-log.md): checkpoint origin (also
   // the log key's name), how often one is published, where they are written.
   log: { origin: string; checkpointMs: number; checkpointDir: string; signingKeyFile: string };
@@ -160,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signingKeyFile: path.join(dataDir, 'keys', 'report-signing.jwk'),
     },
     processor: {
+      port: e.PROCESSOR_PORT,
       clockSkewFutureMs: e.CLOCK_SKEW_FUTURE_MS,
       clockSkewPastMs: e.CLOCK_SKEW_PAST_MS,
       emitterSilentAfterMs: e.EMITTER_SILENT_AFTER_MS,

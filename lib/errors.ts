@@ -17,6 +17,9 @@ export const ERRORS = {
   INVALID_CURSOR: { status: 400, retriable: false, message: 'the cursor is not one this API issued' },
   BUS_UNAVAILABLE: { status: 503, retriable: true, message: 'the event bus cannot take events now; nothing was accepted' },
   STORAGE_UNAVAILABLE: { status: 503, retriable: true, message: 'storage cannot take events now; nothing was accepted' },
+  // Storage refused the statement itself (bad SQL, a parameter or a value of
+  // the wrong type): a bug in actorlog, which retrying cannot fix.
+  STORAGE_REJECTED: { status: 500, retriable: false, message: 'storage refused the statement' },
   INTERNAL: { status: 500, retriable: true, message: 'internal error' },
   NOT_YET_CHECKPOINTED: { status: 409, retriable: true, message: 'the event is logged but no checkpoint covers it yet; retry after the next checkpoint' },
 
@@ -26,6 +29,14 @@ export const ERRORS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+// Whether trying again may succeed: only an error from the catalogue that says
+// so. Anything else (a TypeError, a failed assertion) is a bug and must fail
+// loudly rather than be retried for ever; the layers that talk to storage and
+// the bus turn their passing failures into retriable catalogue errors.
+export function isRetriable(err: unknown): boolean {
+  return err instanceof ActorlogError && err.retriable;
+}
 
 export class ActorlogError extends Error {
   readonly code: ErrorCode;

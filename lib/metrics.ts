@@ -1,17 +1,30 @@
 // Every stage reports the same counters, added once per batch, not per event:
-// events received, events sent on, and errors by reason. Rendered in the
-// Prometheus text format at GET /metrics.
+// events received, accepted (passed on: produced or stored), quarantined by
+// reason, redelivered (already stored: counted, not stored again), batches and
+// their duration, and errors by code. For every stage
+//   received = accepted + quarantined + redelivered.
+// Rendered in the Prometheus text format at GET /metrics.
 export type Stage = 'ingest' | 'processor' | 'query';
 
 type Labels = Record<string, string>;
 
 const HELP: Record<string, string> = {
   actorlog_events_received_total: 'Events a stage received.',
-  actorlog_events_sent_total: 'Events a stage passed on (produced, stored or answered).',
+  actorlog_events_accepted_total: 'Events a stage accepted and passed on (produced or stored).',
   actorlog_events_quarantined_total: 'Events refused and quarantined, by stage and reason.',
+  actorlog_events_redelivered_total: 'Events delivered again that were already stored: answered as accepted, not stored twice.',
   actorlog_stage_errors_total: 'Failures of a stage that refused or retried a whole batch, by stage and code.',
   actorlog_batches_total: 'Batches a stage handled.',
+  actorlog_batch_seconds_total: 'Time a stage spent on its batches, in seconds (divide by actorlog_batches_total for the mean).',
 };
+
+export interface BatchCounts {
+  received: number;
+  accepted: number;
+  quarantined?: Record<string, number>;
+  redelivered?: number;
+  durationMs?: number;
+}
 
 function labelText(labels: Labels): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
@@ -29,10 +42,12 @@ export class Metrics {
     series.set(key, (series.get(key) ?? 0) + value);
   }
 
-  batch(stage: Stage, counts: { received: number; sent: number; quarantined?: Record<string, number> }): void {
+  batch(stage: Stage, counts: BatchCounts): void {
     this.add('actorlog_batches_total', { stage });
+    this.add('actorlog_batch_seconds_total', { stage }, (counts.durationMs ?? 0) / 1000);
     this.add('actorlog_events_received_total', { stage }, counts.received);
-    this.add('actorlog_events_sent_total', { stage }, counts.sent);
+    this.add('actorlog_events_accepted_total', { stage }, counts.accepted);
+    this.add('actorlog_events_redelivered_total', { stage }, counts.redelivered ?? 0);
     for (const [reason, n] of Object.entries(counts.quarantined ?? {})) {
       this.add('actorlog_events_quarantined_total', { stage, reason }, n);
     }

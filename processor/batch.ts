@@ -15,7 +15,6 @@ import { quarantineRow, runPipeline, type RawRecord, type RecordOutcome } from '
 import { SequenceState } from './state/sequences.js';
 import { RevocationState } from './state/revocations.js';
 import { TokenUseState } from './state/token-uses.js';
-import type { AppendResult, LogAppender } from '../transparency/appender.js';
 
 export interface ProcessorState {
   sequences: SequenceState;
@@ -23,7 +22,7 @@ export interface ProcessorState {
   tokenUses: TokenUseState;
 }
 
-export function createProcessorState(storage: Storage, tables: Tables, cfg: Config['processor']): ProcessorState {
+export function createProcessorState(storage: Storage, tables: Tables, cfg: Pick<Config['processor'], 'emitterSilentAfterMs'>): ProcessorState {
   return {
     sequences: new SequenceState(storage, tables, cfg.emitterSilentAfterMs),
     revocations: new RevocationState(storage, tables),
@@ -38,8 +37,6 @@ export interface BatchDeps {
   eventMaxBytes: number;
   skew: SkewLimits;
   state: ProcessorState;
-  // The transparency log every stored event is appended to.
-  log?: LogAppender;
 }
 
 export interface Batch {
@@ -49,8 +46,9 @@ export interface Batch {
   quarantined: QuarantineRow[];
   // Exact redeliveries of events already stored (or earlier in the batch): answered as accepted, not stored again.
   redelivered: number;
-  // Those redeliveries' rows: the log takes any it lacks (a crash after the
-  // events were stored and before their leaves were), and skips the rest.
+  // Those redeliveries' rows: a sink that keeps its own record (the
+  // transparency log) takes any it lacks (a crash after the events were
+  // stored and before the sink had them), and skips the rest.
   redeliveredRows: EventRow[];
   stateWrites: StateWrite[];
   // Makes the staged state current; call once the batch is stored.
@@ -113,11 +111,8 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
 }
 
 // State first: if the process dies between the two, the redelivered batch
-// meets state that already counts it, and its events are stored then. The
-// log last, in storage order: a redelivery after a crash before it appends
-// what is missing, and never a second leaf for an id.
-export async function storeBatch(storage: Storage, tables: Tables, batch: Batch, log?: LogAppender): Promise<AppendResult | undefined> {
+// meets state that already counts it, and its events are stored then.
+export async function storeBatch(storage: Storage, tables: Tables, batch: Batch): Promise<void> {
   await writeState(storage, tables, batch.stateWrites);
   await Promise.all([insertEvents(storage, tables, batch.rows), insertQuarantined(storage, tables, batch.quarantined)]);
-  return log?.append([...batch.rows, ...batch.redeliveredRows]);
 }

@@ -1,23 +1,20 @@
-// Kafka driver of the pipeline: a consumer group over the events topic that,
-// per batch, verifies and normalises, stores in ClickHouse, sends refused
-// records to the dead-letter topic, and only then commits the offsets. A crash
-// anywhere before the commit means the batch is delivered again; the events
-// table collapses the duplicates (ReplacingMergeTree, read with FINAL).
+// Kafka driver of the batch runner: a consumer group over the events topic
+// that runs each batch through runBatch (verify, normalise, store, the sinks,
+// the dead-letter topic first among them) and only then commits the offsets.
+// A crash anywhere before the commit means the batch is delivered again; it is
+// recognised as a redelivery and not stored twice.
 import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../lib/kafka.js';
-import { DLQ_REASON_HEADER, REJECTION_DETAIL_HEADER, REJECTION_HEADER } from '../lib/kafka.js';
-import { QUARANTINE_REASONS, type QuarantineReason } from '../lib/errors.js';
-import { countReasons, type Metrics } from '../lib/metrics.js';
-import { errorFields, type Logger } from '../lib/logger.js';
+import { REJECTION_DETAIL_HEADER, REJECTION_HEADER } from '../lib/kafka.js';
+import { ActorlogError, QUARANTINE_REASONS, type QuarantineReason } from '../lib/errors.js';
+import { errorFields } from '../lib/logger.js';
 import type { RawRecord } from './pipeline.js';
-import { prepareBatch, storeBatch, type BatchDeps } from './batch.js';
-import { retryUntilDone } from './retry.js';
+import { runBatch, type RunnerDeps } from './runner.js';
+import { deadLetterSink } from './sinks/dead-letter.js';
 
-export interface ConsumerDeps extends BatchDeps {
+export interface ConsumerDeps extends RunnerDeps {
   kafka: Kafka;
   kafkaConfig: KafkaConfig;
-  metrics: Metrics;
-  logger: Logger;
 }
 
 export interface RunningConsumer {
@@ -48,14 +45,25 @@ export function toRawRecord(topic: string, partition: number, message: KafkaMess
   return record;
 }
 
+// kafkajs wraps what eachBatch threw; the first catalogue error (or the
+// innermost cause) says whether it was passing. Broker errors are.
+function restartable(err: unknown): boolean {
+  let e = err as (Error & { cause?: unknown }) | undefined;
+  while (e && !(e instanceof ActorlogError) && e.cause instanceof Error) e = e.cause as Error & { cause?: unknown };
+  return e instanceof ActorlogError ? e.retriable : e?.name?.startsWith('KafkaJS') === true;
+}
+
 export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer> {
-  const { kafka, kafkaConfig, storage, tables, metrics, logger } = deps;
+  const { kafka, kafkaConfig, logger } = deps;
   const consumer: Consumer = kafka.consumer({
     groupId: kafkaConfig.groupId,
     sessionTimeout: kafkaConfig.sessionTimeoutMs,
     // A third of the session at most, so one lost heartbeat does not end it.
     heartbeatInterval: Math.min(3_000, Math.floor(kafkaConfig.sessionTimeoutMs / 3)),
     allowAutoTopicCreation: false,
+    // A bug (an error that is not retriable) stops consuming, loudly, rather
+    // than replaying the same batch for ever; passing failures restart.
+    retry: { restartOnFailure: async (err) => restartable(err) },
   });
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -63,6 +71,7 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await Promise.all([consumer.connect(), producer.connect()]);
+  const runnerDeps: RunnerDeps = { ...deps, sinks: [deadLetterSink(producer, kafkaConfig.dlqTopic), ...deps.sinks] };
   await consumer.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
   // kafkajs restarts the consumer after a retriable crash; one it will not
   // restart leaves the processor idle, which an operator must hear about.
@@ -86,42 +95,14 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
         await heartbeat();
         return true;
       };
-      const onStorageError = (err: unknown, attempt: number) => {
-        metrics.error('processor', 'STORAGE_UNAVAILABLE');
-        logger.warn('storage unavailable, retrying batch', { ...errorFields(err), attempt, partition: batch.partition });
-      };
-      const result = await retryUntilDone(() => prepareBatch(records, deps), { keepGoing, onError: onStorageError });
-      await retryUntilDone(() => storeBatch(storage, tables, result, deps.log), { keepGoing, onError: onStorageError });
-      result.commit();
-      if (result.quarantined.length > 0) {
-        await retryUntilDone(
-          () =>
-            producer.send({
-              topic: kafkaConfig.dlqTopic,
-              acks: -1,
-              messages: result.quarantined.map((q) => ({
-                key: q.claimed_source || null,
-                value: Buffer.from(q.raw_base64, 'base64'),
-                headers: { [DLQ_REASON_HEADER]: q.reason, 'actorlog-origin': q.quarantine_id },
-              })),
-            }),
-          {
-            keepGoing,
-            onError: (err) => {
-              metrics.error('processor', 'BUS_UNAVAILABLE');
-              logger.warn('dead-letter produce failed, retrying', errorFields(err));
-            },
-          },
-        );
-      }
-
       const last = batch.lastOffset();
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-      resolveOffset(last);
-      metrics.batch('processor', {
-        received: records.length,
-        sent: result.rows.length,
-        quarantined: countReasons(result.quarantined),
+      await runBatch(records, runnerDeps, {
+        keepGoing,
+        where: { topic: batch.topic, partition: batch.partition },
+        commit: async () => {
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          resolveOffset(last);
+        },
       });
     },
   });

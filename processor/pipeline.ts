@@ -2,7 +2,7 @@
 // out. No I/O but the key lookup, so both drivers (the Kafka consumer and
 // embedded ingest) run exactly the same code.
 import { createHash, randomUUID } from 'node:crypto';
-import { inspectEnvelope } from '../schemas/envelope.js';
+import { inspectEnvelope, type Inspection } from '../schemas/envelope.js';
 import type { EventRow } from '../schemas/row.js';
 import type { QuarantineRow, QuarantineStage } from '../store/quarantine.js';
 import type { QuarantineReason } from '../lib/errors.js';
@@ -25,6 +25,9 @@ export interface RawRecord {
   kafka?: KafkaCoordinates;
   // Set when ingest already refused the record; it is quarantined as is.
   rejection?: { reason: QuarantineReason; detail: string };
+  // Set when ingest ran in-process and already inspected the bytes (embedded
+  // mode): the envelope is read once. Over Kafka the processor reads it again.
+  inspection?: Inspection;
 }
 
 export type RecordOutcome =
@@ -56,7 +59,7 @@ export async function runPipeline(records: RawRecord[], deps: PipelineDeps): Pro
 }
 
 async function processRecord(record: RawRecord, deps: PipelineDeps): Promise<RecordOutcome> {
-  const inspection = inspectEnvelope(record.value, deps.eventMaxBytes);
+  const inspection = record.inspection ?? inspectEnvelope(record.value, deps.eventMaxBytes);
   const claimed = inspection.claimed;
   const refuse = (stage: QuarantineStage, reason: QuarantineReason, detail: string): RecordOutcome => ({
     ok: false,

@@ -1,6 +1,9 @@
 // Retries a passing failure (storage or broker down) with capped exponential
-// backoff and jitter until it succeeds or the caller says to stop.
+// backoff and jitter until it succeeds or the caller says to stop. Only an
+// error that says it is retriable (lib/errors.ts isRetriable) is tried again;
+// anything else is a bug and is thrown at once.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isRetriable } from '../lib/errors.js';
 
 export interface RetryOptions {
   initialMs?: number;
@@ -18,6 +21,7 @@ export async function retryUntilDone<T>(fn: () => Promise<T>, opts: RetryOptions
       return await fn();
     } catch (err) {
       opts.onError?.(err, attempt);
+      if (!isRetriable(err)) throw err;
       if (opts.keepGoing && !(await opts.keepGoing())) throw err;
       const ceiling = Math.min(max, initial * 2 ** Math.min(attempt - 1, 20));
       await sleep(ceiling / 2 + Math.random() * (ceiling / 2));

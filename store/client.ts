@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../lib/config.js';
+import { ActorlogError } from '../lib/errors.js';
 
 export type Storage = ClickHouseClient;
 type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -28,15 +29,72 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
   return createClient({ connection });
 }
 
+// ClickHouse errors that mean the statement itself is wrong: retrying the
+// same statement cannot help. Every other failure of storage (down, a table
+// detached, too many parts, out of memory, a timeout) is passing.
+const STATEMENT_ERRORS = new Set([
+  'SYNTAX_ERROR',
+  'UNKNOWN_IDENTIFIER',
+  'UNKNOWN_FUNCTION',
+  'NO_SUCH_COLUMN_IN_TABLE',
+  'THERE_IS_NO_COLUMN',
+  'TYPE_MISMATCH',
+  'ILLEGAL_TYPE_OF_ARGUMENT',
+  'ILLEGAL_COLUMN',
+  'NUMBER_OF_ARGUMENTS_DOESNT_MATCH',
+  'BAD_ARGUMENTS',
+  'UNKNOWN_QUERY_PARAMETER',
+  'BAD_QUERY_PARAMETER',
+  'CANNOT_PARSE_TEXT',
+  'CANNOT_PARSE_NUMBER',
+  'CANNOT_PARSE_DATETIME',
+  'CANNOT_PARSE_DATE',
+  'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
+  'CANNOT_PARSE_QUOTED_STRING',
+  'CANNOT_PARSE_ESCAPE_SEQUENCE',
+  'CANNOT_CONVERT_TYPE',
+  'INCORRECT_DATA',
+  'INCORRECT_QUERY',
+  'ARGUMENT_OUT_OF_BOUND',
+]);
+
+// A failure of storage as a catalogue error: STORAGE_REJECTED for a wrong
+// statement, STORAGE_UNAVAILABLE (retriable) otherwise. A JavaScript error
+// raised before storage was reached (a bug in actorlog) passes through as is.
+export function storageError(err: unknown): unknown {
+  if (err instanceof ActorlogError) return err;
+  // ClickHouse's own error (by shape: the embedded connection raises it from
+  // its own copy of the client's classes, so instanceof cannot tell).
+  const type = (err as { type?: unknown })?.type;
+  if (typeof type === 'string' && typeof (err as { code?: unknown }).code === 'string') {
+    return new ActorlogError(STATEMENT_ERRORS.has(type) ? 'STORAGE_REJECTED' : 'STORAGE_UNAVAILABLE', `${type}: ${(err as Error).message}`, { cause: err });
+  }
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return err;
+  return new ActorlogError('STORAGE_UNAVAILABLE', (err as Error)?.message ?? String(err), { cause: err });
+}
+
+async function guarded<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw storageError(err);
+  }
+}
+
 // Rows of one parameterised query; every read in actorlog goes through here.
-export async function select<T>(storage: Storage, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  return (await storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
+export function select<T>(storage: Storage, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  return guarded(async () => (await storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>());
 }
 
 // Rows into one table; every write of rows in actorlog goes through here.
 export async function insertRows(storage: Storage, table: string, values: readonly object[]): Promise<void> {
   if (values.length === 0) return;
-  await storage.insert({ table, values: values as Record<string, unknown>[], format: 'JSONEachRow' });
+  await guarded(() => storage.insert({ table, values: values as Record<string, unknown>[], format: 'JSONEachRow' }));
+}
+
+// A statement that returns no rows (DDL, INSERT ... SELECT).
+export async function execute(storage: Storage, query: string, params: Record<string, unknown> = {}): Promise<void> {
+  await guarded(() => storage.command({ query, query_params: params }));
 }
 
 // Answers once storage answers a query: readiness of the services.

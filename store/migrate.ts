@@ -1,14 +1,15 @@
 // Applies the migrations that storage has not recorded yet, in order.
-import { insertRows, select, type Storage, type Tables } from './client.js';
+import { execute, insertRows, select, type Storage, type Tables } from './client.js';
 import { MIGRATIONS } from './migrations.js';
 
 export async function migrate(storage: Storage, tables: Tables): Promise<number[]> {
-  await storage.command({ query: `CREATE DATABASE IF NOT EXISTS ${tables.database}` });
-  await storage.command({
-    query: `CREATE TABLE IF NOT EXISTS ${tables.migrations} (
+  await execute(storage, `CREATE DATABASE IF NOT EXISTS ${tables.database}`);
+  await execute(
+    storage,
+    `CREATE TABLE IF NOT EXISTS ${tables.migrations} (
       version UInt32, name String, applied_at DateTime64(3, 'UTC')
     ) ENGINE = ReplacingMergeTree ORDER BY version`,
-  });
+  );
   const rows = await select<{ version: number }>(storage, `SELECT version FROM ${tables.migrations} FINAL`);
   const applied = new Set(rows.map((r) => Number(r.version)));
 
@@ -16,7 +17,7 @@ export async function migrate(storage: Storage, tables: Tables): Promise<number[
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
     for (const statement of migration.statements(tables.database)) {
-      await storage.command({ query: statement });
+      await execute(storage, statement);
     }
     await insertRows(storage, tables.migrations, [{ version: migration.version, name: migration.name, applied_at: Date.now() }]);
     done.push(migration.version);

@@ -1,7 +1,7 @@
 // Per-emitter sequence state (emitter_state, sequence_gaps): loaded by the
 // processor per batch, and the periodic silence mark.
 import { toClickHouseTime } from '../../lib/time.js';
-import { select, type Storage, type Tables } from '../client.js';
+import { execute, select, type Storage, type Tables } from '../client.js';
 
 export interface EmitterStateRecord {
   source: string;
@@ -39,12 +39,13 @@ export function loadOpenGaps(storage: Storage, tables: Tables, sources: string[]
 // Marks emitters that sent nothing, not even a heartbeat, for longer than
 // allowed. Run periodically; the mark clears with the emitter's next event.
 export async function markSilentEmitters(storage: Storage, tables: Tables, silentAfterMs: number, now = Date.now()): Promise<void> {
-  await storage.command({
-    query: `INSERT INTO ${tables.emitterState}
+  await execute(
+    storage,
+    `INSERT INTO ${tables.emitterState}
       SELECT source, last_seq, last_seen, last_heartbeat,
              last_seen + toIntervalMillisecond({after:UInt64}), {now:DateTime64(3, 'UTC')}
       FROM ${tables.emitterState} FINAL
       WHERE silent_since IS NULL AND last_seen < {now:DateTime64(3, 'UTC')} - toIntervalMillisecond({after:UInt64})`,
-    query_params: { after: silentAfterMs, now: toClickHouseTime(now) },
-  });
+    { after: silentAfterMs, now: toClickHouseTime(now) },
+  );
 }

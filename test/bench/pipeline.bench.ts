@@ -39,7 +39,7 @@ const pipelineMs = performance.now() - pipelineStart;
 const storage = await createStorage({ username: 'default', password: '', database: 'bench', embeddedPath: path.join(dir, 'ch') });
 const tables = tablesOf('bench');
 await migrate(storage, tables);
-const deps = { storage, tables, keys, eventMaxBytes: 65536, skew, state: createProcessorState(storage, tables, { clockSkewFutureMs: 0, clockSkewPastMs: 0, emitterSilentAfterMs: 300_000 }) };
+const deps = { storage, tables, keys, eventMaxBytes: 65536, skew, state: createProcessorState(storage, tables, { emitterSilentAfterMs: 300_000 }) };
 const storeStart = performance.now();
 for (const records of batches) {
   const batch = await prepareBatch(records, deps);

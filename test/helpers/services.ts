@@ -17,6 +17,7 @@ export function testConfig(options: { kafka?: boolean; dataDir?: string; env?: R
     DATA_DIR: dataDir,
     INGEST_PORT: '0',
     QUERY_PORT: '0',
+    PROCESSOR_PORT: '0',
     LOG_LEVEL: 'silent',
     ACTORLOG_ANALYST_TOKEN: ANALYST_TOKEN,
     ...options.env,

@@ -121,7 +121,8 @@ describe('Kafka mode', { timeout: 180_000 }, () => {
     assert.equal((await client.flush()).sent, 30);
     assert.equal((await countById(secondBatch)).size, 0, 'nothing is stored while the processor is down');
 
-    processor = await startProcessor(ctx);
+    // Restarted as `actorlog processor` runs alone: with its own /metrics.
+    processor = await startProcessor(ctx, { http: true });
     await allStored(secondBatch);
     const counts = await countById([...firstBatch, ...secondBatch]);
     assert.equal(counts.size, 50);
@@ -131,9 +132,17 @@ describe('Kafka mode', { timeout: 180_000 }, () => {
     assert.equal(body.events.length, 30);
   });
 
-  test('the processor reports per-batch counters', async () => {
-    const metrics = await api<string>(ingest.ingestUrl!, '/metrics', null);
+  test('the processor serves its per-batch counters, and received = accepted + quarantined + redelivered', async () => {
+    assert.ok(processor?.processorUrl, 'the standalone processor listens');
+    assert.equal((await api(processor.processorUrl, '/readyz', null)).status, 200);
+    const metrics = await api<string>(processor.processorUrl, '/metrics', null);
     assert.match(metrics.body, /actorlog_events_received_total\{stage="processor"\} \d+/);
     assert.match(metrics.body, /actorlog_events_quarantined_total\{stage="processor",reason="signature_invalid"\} 1/);
+    assert.match(metrics.body, /actorlog_batch_seconds_total\{stage="processor"\} [\d.e-]+/);
+    const sum = (name: string) =>
+      [...metrics.body.matchAll(new RegExp(`^${name}\\{stage="processor"[^}]*\\} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    const received = sum('actorlog_events_received_total');
+    assert.ok(received > 0);
+    assert.equal(received, sum('actorlog_events_accepted_total') + sum('actorlog_events_quarantined_total') + sum('actorlog_events_redelivered_total'));
   });
 });
