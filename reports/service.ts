@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Storage, Tables } from '../store/client.js';
 import * as store from '../store/reports.js';
 import { fromClickHouseTime, toClickHouseTime } from '../lib/time.js';
-import { rowEncoder, type RowFormat } from '../lib/row-format.js';
+import { exportEncoder, type ExportFormat } from '../schemas/export-formats.js';
 import type { Logger } from '../lib/logger.js';
 import { errorFields } from '../lib/logger.js';
 import { every, type Periodic } from '../lib/periodic.js';
@@ -31,7 +31,7 @@ export interface RunSummary {
   due_at: string;
   row_count: number;
   sha256: string;
-  format: RowFormat;
+  format: ExportFormat;
   generated_at: string;
   generated_by: string;
 }
@@ -89,7 +89,7 @@ export class ReportService {
     }));
   }
 
-  async runFile(tenants: string[] | null, runId: string): Promise<{ content: string; manifest: string; format: RowFormat; report_id: string } | undefined> {
+  async runFile(tenants: string[] | null, runId: string): Promise<{ content: string; manifest: string; format: ExportFormat; report_id: string } | undefined> {
     const row = await store.runFile(this.deps.storage, this.deps.tables, tenants, runId);
     return row ? { content: row.content, manifest: row.manifest_jws, format: row.format, report_id: row.report_id } : undefined;
   }
@@ -113,7 +113,7 @@ export class ReportService {
     };
     let record: store.RunRecord;
     try {
-      const encode = rowEncoder(definition.format);
+      const encode = exportEncoder(definition.format);
       const parts: string[] = [];
       let rowCount = 0;
       for await (const rows of reportRows(this.deps.storage, this.deps.tables, definition, { from, to })) {

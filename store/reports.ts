@@ -2,7 +2,7 @@
 // with their files and manifests, and the claims instances make on a
 // scheduled run.
 import { toClickHouseTime } from '../lib/time.js';
-import type { RowFormat } from '../lib/row-format.js';
+import type { ExportFormat } from '../schemas/export-formats.js';
 import { insertRows, select, type Storage, type Tables } from './client.js';
 import { tenantCondition } from './tenancy.js';
 
@@ -119,7 +119,7 @@ export interface RunRecord {
   due_at: string;
   row_count: number;
   sha256: string;
-  format: RowFormat;
+  format: ExportFormat;
   generated_at: string;
   generated_by: string;
   content: string;

@@ -75,8 +75,20 @@ export function buildEventSearch(
 export type SearchRow = Record<string, unknown> & { id: string; time: string };
 
 // One page of a search and the cursor of the next, if any.
-export async function searchPage(storage: Storage, table: string, search: EventSearch, scope: TenantScope): Promise<{ page: SearchRow[]; next: string | null }> {
-  const { query, params, limit } = buildEventSearch(table, search, scope);
+// withStoredEvent: the rows also carry event_json and raw_jws (the OCSF and
+// CloudEvents forms are built from the signed event).
+export interface SearchOptions {
+  withStoredEvent?: boolean;
+}
+
+export async function searchPage(
+  storage: Storage,
+  table: string,
+  search: EventSearch,
+  scope: TenantScope,
+  { withStoredEvent = false }: SearchOptions = {},
+): Promise<{ page: SearchRow[]; next: string | null }> {
+  const { query, params, limit } = buildEventSearch(table, search, scope, withStoredEvent ? '*' : LIST_COLUMNS);
   const rows = await select<SearchRow>(storage, query, params);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
@@ -91,12 +103,12 @@ export async function* searchAll(
   search: Omit<EventSearch, 'limit' | 'cursor'>,
   scope: TenantScope,
   maxRows: number,
-  pageSize = 5_000,
+  { pageSize = 5_000, ...options }: SearchOptions & { pageSize?: number } = {},
 ): AsyncGenerator<SearchRow[]> {
   let cursor: string | undefined;
   let sent = 0;
   do {
-    const { page, next } = await searchPage(storage, table, { ...search, limit: Math.min(pageSize, maxRows - sent), cursor }, scope);
+    const { page, next } = await searchPage(storage, table, { ...search, limit: Math.min(pageSize, maxRows - sent), cursor }, scope, options);
     yield page;
     sent += page.length;
     cursor = next ?? undefined;

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { ActorlogError } from '../../lib/errors.js';
 import { readRegistry } from '../../keys/registry.js';
-import { MEDIA_TYPES, rowEncoder } from '../../lib/row-format.js';
+import { EXPORT_EXTENSIONS, EXPORT_FORMATS, EXPORT_MEDIA_TYPES, exportEncoder, needsStoredEvent } from '../../schemas/export-formats.js';
 import { eventSearchSchema } from '../../schemas/search.js';
 import { searchAll, searchPage } from '../../store/search.js';
 import { eventById } from '../../store/events.js';
@@ -27,26 +27,27 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
     '/v1/events/export',
     {
       schema: {
-        summary: 'Stream the same search as CSV or NDJSON (every page, up to 1,000,000 rows)',
+        summary: 'Stream the same search (every page, up to 1,000,000 rows) as CSV or NDJSON rows, OCSF events or CloudEvents (NDJSON, docs/ocsf.md)',
         tags: ['incident'],
-        querystring: eventSearchSchema.omit({ limit: true, cursor: true }).extend({ format: z.enum(['csv', 'ndjson']).default('ndjson') }),
+        querystring: eventSearchSchema.omit({ limit: true, cursor: true }).extend({ format: z.enum(EXPORT_FORMATS).default('ndjson') }),
       },
     },
     async (request, reply) => {
       const { format, ...filters } = request.query;
       const scope = access(request, 'analyst', filters.tenant);
-      const encode = rowEncoder(format);
+      const encode = exportEncoder(format);
+      const options = { withStoredEvent: needsStoredEvent(format) };
       let sent = 0;
       const lines = async function* () {
-        for await (const page of searchAll(deps.storage, deps.tables.events, filters, scope, EXPORT_MAX_ROWS)) {
+        for await (const page of searchAll(deps.storage, deps.tables.events, filters, scope, EXPORT_MAX_ROWS, options)) {
           yield page.map((row) => encode(present(row))).join('');
           sent += page.length;
           request.rowsReturned = sent;
         }
       };
       return reply
-        .type(MEDIA_TYPES[format])
-        .header('content-disposition', `attachment; filename="actorlog-events.${format}"`)
+        .type(EXPORT_MEDIA_TYPES[format])
+        .header('content-disposition', `attachment; filename="actorlog-events.${EXPORT_EXTENSIONS[format]}"`)
         .send(Readable.from(lines()));
     },
   );

@@ -2,7 +2,7 @@
 // the files and their signed manifests, and the public key that verifies them.
 import { z } from 'zod';
 import { ActorlogError } from '../../lib/errors.js';
-import { MEDIA_TYPES } from '../../lib/row-format.js';
+import { EXPORT_EXTENSIONS, EXPORT_MEDIA_TYPES } from '../../schemas/export-formats.js';
 import { reportInputSchema } from '../../reports/definition.js';
 import type { ReportService } from '../../reports/service.js';
 import type { ReportKey } from '../../reports/signing.js';
@@ -69,8 +69,8 @@ export function reportRoutes(service: ReportService, key: ReportKey) {
         const scope = access(request, 'compliance');
         const file = await runFile(scope.tenants, request.params.runId);
         return reply
-          .type(MEDIA_TYPES[file.format])
-          .header('content-disposition', `attachment; filename="actorlog-report-${request.params.runId}.${file.format}"`)
+          .type(EXPORT_MEDIA_TYPES[file.format])
+          .header('content-disposition', `attachment; filename="actorlog-report-${request.params.runId}.${EXPORT_EXTENSIONS[file.format]}"`)
           .send(file.content);
       },
     );

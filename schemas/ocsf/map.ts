@@ -15,9 +15,15 @@ type Obj = Record<string, unknown>;
 
 export const OCSF_PRODUCT = { name: 'actorlog', vendor_name: 'actorlog' } as const;
 
-// The row columns the mapping reads (everything but what the query API may
-// strip); event_json and raw_jws carry the actor chain and the signature.
-export type MappableRow = Omit<EventRow, 'flags'> & { flags: readonly string[] };
+// A stored row as the processor writes it or as a query reads it back (token
+// times then come as DateTime text, seq possibly as text); event_json and
+// raw_jws carry the actor chain and the signature.
+export type MappableRow = Omit<EventRow, 'flags' | 'token_exp' | 'token_iat' | 'seq'> & {
+  flags: readonly string[];
+  token_exp: number | string | null;
+  token_iat: number | string | null;
+  seq: number | string;
+};
 
 // Drops undefined, null, '' and empty objects so the event only states what
 // is known (the validator refuses null; OCSF consumers expect absence).
@@ -35,6 +41,8 @@ const nonEmpty = <T>(list: readonly T[] | undefined): T[] | undefined => (list &
 // Rows hold ClickHouse's 'YYYY-MM-DD HH:MM:SS.mmm' (UTC); rows from the API RFC 3339.
 const isoTime = (value: string) => (value.includes('T') ? value : fromClickHouseTime(value));
 const epochMs = (value: string) => Date.parse(isoTime(value));
+// Token claims are epoch seconds in the event, DateTime text once stored.
+const claimMs = (value: number | string | null) => (value === null ? undefined : typeof value === 'number' ? value * 1000 : epochMs(value));
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -263,7 +271,7 @@ function unmapped(row: MappableRow, stored: StoredEvent): Obj {
   return {
     actorlog: compact({
       type: row.type,
-      seq: row.seq,
+      seq: Number(row.seq),
       kid: row.kid,
       flags: nonEmpty(row.flags),
       delegation: delegationOf(row, stored),
@@ -295,14 +303,15 @@ export function toOcsf(row: MappableRow): OcsfEvent {
   const timeMs = epochMs(row.time);
   const receivedMs = epochMs(row.ingested_at);
   const severity_id = severityOf(row.flags);
+  const seq = Number(row.seq);
   const usesTrace = class_uid === 6003 && row.trace_id !== '';
 
   const session = compact({
     uid: row.session_id,
     issuer: row.token_iss,
     credential_uid: row.token_jti,
-    created_time: row.token_iat === null ? undefined : row.token_iat * 1000,
-    expiration_time: row.token_exp === null ? undefined : row.token_exp * 1000,
+    created_time: claimMs(row.token_iat),
+    expiration_time: claimMs(row.token_exp),
   });
   const idp = row.human_iss ? { uid: row.human_iss, name: row.human_iss } : undefined;
   const actorUser = humanUser(row);
@@ -332,7 +341,7 @@ export function toOcsf(row: MappableRow): OcsfEvent {
       event_code: row.type,
       original_time: isoTime(row.time),
       logged_time: receivedMs,
-      sequence: row.seq <= INT32_MAX ? row.seq : undefined,
+      sequence: seq <= INT32_MAX ? seq : undefined,
       correlation_uid: row.session_id,
       log_name: 'actorlog events',
       reporter: { uid: row.source, name: row.source },
