@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { generateAndRegister } from '../keys/generate.js';
 import { readRegistry } from '../keys/registry.js';
-import { EmitterClient } from '../sdk/client.js';
+import { EmitterClient } from '@actorlog/sdk';
 import type { EventInput, TokenClaims } from '../schemas/event.js';
 
 export const DEMO_EMITTERS = { idp: 'idp:demo-okta', gateway: 'gw:demo-gateway', server: 'mcp:demo-crm' } as const;

@@ -1,7 +1,7 @@
 // `actorlog emit`: signs JSON events from a file or stdin and sends them.
 import fs from 'node:fs';
 import type { JWK } from 'jose';
-import { EmitterClient } from '../sdk/client.js';
+import { EmitterClient } from '@actorlog/sdk';
 import type { EventInput } from '../schemas/event.js';
 
 export function parseEventsText(text: string): EventInput[] {

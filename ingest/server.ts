@@ -7,6 +7,7 @@ import { ActorlogError, QUARANTINE_REASONS } from '../lib/errors.js';
 import { createService } from '../lib/http.js';
 import { countReasons, type Metrics } from '../lib/metrics.js';
 import { inspectEnvelope } from '../schemas/envelope.js';
+import { eventJsonSchema } from '../schemas/event.js';
 import { registerEventParsers } from './parse-body.js';
 import type { IngestItem, IngestSink } from './sink.js';
 
@@ -26,6 +27,10 @@ export interface IngestResponse {
 
 export function buildIngestServer(opts: IngestOptions): FastifyInstance {
   const app = createService({ logLevel: opts.logLevel, bodyLimit: opts.bodyLimit, metrics: opts.metrics, ready: () => opts.sink.ready() });
+
+  // Emitters in other languages validate against the same contract ingest applies.
+  const schemaText = eventJsonSchema();
+  app.get('/v1/schema/event', async (_request, reply) => reply.type('application/schema+json').send(schemaText));
 
   app.register(async (scope) => {
     registerEventParsers(scope, opts.bodyLimit);

@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { McpObserver, RequestContext } from '../sdk/mcp/observer.js';
+import type { McpObserver, RequestContext } from '@actorlog/sdk/mcp';
 import type { BearerAuth } from './auth.js';
 import { messagesOf } from './lines.js';
 import { SseTap } from './sse.js';

@@ -2,9 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { JWK } from 'jose';
-import { EmitterClient } from '../sdk/client.js';
-import { McpObserver } from '../sdk/mcp/observer.js';
-import { uuidv7 } from '../sdk/uuidv7.js';
+import { EmitterClient, uuidv7 } from '@actorlog/sdk';
+import { McpObserver } from '@actorlog/sdk/mcp';
 import { BearerAuth, canonicalResource } from './auth.js';
 import { startHttpProxy, type RunningHttpProxy } from './http.js';
 import type { ProxyOptions } from './options.js';

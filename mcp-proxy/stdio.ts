@@ -4,7 +4,7 @@
 // stderr is the proxy's stderr.
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import type { McpObserver } from '../sdk/mcp/observer.js';
+import type { McpObserver } from '@actorlog/sdk/mcp';
 import { LineTap, messagesOf } from './lines.js';
 
 export interface StdioProxyOptions {

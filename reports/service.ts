@@ -13,7 +13,7 @@ import { exportEncoder, type ExportFormat } from '../schemas/export-formats.js';
 import type { Logger } from '../lib/logger.js';
 import { errorFields } from '../lib/logger.js';
 import { every, type Periodic } from '../lib/periodic.js';
-import { uuidv7 } from '../sdk/uuidv7.js';
+import { uuidv7 } from '@actorlog/sdk';
 import { lastDueAt, parseCron, parsePeriod } from './cron.js';
 import type { ReportDefinition, ReportInput } from './definition.js';
 import { reportRows } from './kinds.js';

@@ -1,16 +1,12 @@
-// Writes schemas/event.schema.json, the v1 event as JSON Schema, for emitters
-// written in other languages. Generated from the zod schema; a unit test
-// fails when the committed file is stale (`npm run schema:json` refreshes it).
+// Writes schemas/event.schema.json, the committed copy of the event's JSON
+// Schema (the emitter package generates the same file into its build). A unit
+// test fails when it is stale (`npm run schema:json` refreshes it).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import { eventSchema } from './event.js';
+import { eventJsonSchema } from '@actorlog/sdk/schema';
 
-export function eventJsonSchema(): string {
-  const schema = z.toJSONSchema(eventSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
-  return `${JSON.stringify({ $id: 'urn:actorlog:schema:event:v1', title: 'actorlog event v1', ...schema }, null, 2)}\n`;
-}
+export { eventJsonSchema };
 
 export const JSON_SCHEMA_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas/event.schema.json');
 

@@ -5,7 +5,7 @@
 // has answered for every event. Nothing signed is dropped silently: an event
 // ingest refuses is reported to `onRejected` (and ingest keeps it in quarantine).
 import type { JWK } from 'jose';
-import { eventSchema, eventInputSchema, type ActorlogEvent, type EventInput } from '../schemas/event.js';
+import { eventSchema, eventInputSchema, type ActorlogEvent, type EventInput } from './schema/event.js';
 import { importSigningKey, signEvent, type SigningKey } from './sign.js';
 import { EmitterState } from './state.js';
 import { uuidv7 } from './uuidv7.js';

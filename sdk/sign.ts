@@ -1,6 +1,6 @@
 // Signs one event as a compact JWS with the actorlog event header.
 import { CompactSign, importJWK, type CryptoKey, type JWK } from 'jose';
-import { ALLOWED_ALGS, JWS_TYP, type ActorlogEvent } from '../schemas/event.js';
+import { ALLOWED_ALGS, JWS_TYP, type ActorlogEvent } from './schema/event.js';
 
 export interface SigningKey {
   kid: string;

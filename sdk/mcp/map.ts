@@ -9,7 +9,7 @@ import {
   type EventInput,
   type SENSITIVITIES,
   type TOOL_INTENTS,
-} from '../../schemas/event.js';
+} from '../schema/event.js';
 
 export const AUDITED_METHODS = ['tools/call', 'resources/read', 'prompts/get'] as const;
 export type AuditedMethod = (typeof AUDITED_METHODS)[number];

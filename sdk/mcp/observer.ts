@@ -4,7 +4,7 @@
 // changes one, and it only answers a request itself when the policy denies it.
 // Emitting never blocks or fails the call: events go to the emitter's outbox
 // without being awaited, and a failure is counted, not thrown.
-import type { EventInput } from '../../schemas/event.js';
+import type { EventInput } from '../schema/event.js';
 import {
   callEvent,
   isAuditedMethod,

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateAndRegister, type GeneratedKey, type SigningAlg } from '../../keys/generate.js';
-import { importSigningKey, signEvent, type SigningKey } from '../../sdk/sign.js';
-import { uuidv7 } from '../../sdk/uuidv7.js';
+import { importSigningKey, signEvent, type SigningKey } from '@actorlog/sdk';
+import { uuidv7 } from '@actorlog/sdk';
 import type { ActorlogEvent, EventInput } from '../../schemas/event.js';
 
 export function tempDir(prefix = 'actorlog-test-'): string {

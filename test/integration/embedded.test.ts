@@ -2,7 +2,7 @@
 // -> query API, in one process, with real storage.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EmitterClient } from '../../sdk/client.js';
+import { EmitterClient } from '@actorlog/sdk';
 import { startAll, type Context, type Running } from '../../cli/services.js';
 import { fullEvent, registeredEmitter, tamper, tempDir, toolCall, type TestEmitter } from '../helpers/fixtures.js';
 import { api, context, post, rowsOf, testConfig } from '../helpers/services.js';

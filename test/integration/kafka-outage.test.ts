@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { EmitterClient, SendError } from '../../sdk/client.js';
+import { EmitterClient, SendError } from '@actorlog/sdk';
 import { startIngest, type Context, type Running } from '../../cli/services.js';
 import { fullEvent, registeredEmitter, tempDir, toolCall, type TestEmitter } from '../helpers/fixtures.js';
 import { context, post, testConfig } from '../helpers/services.js';

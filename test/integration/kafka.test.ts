@@ -2,7 +2,7 @@
 // SDK -> ingest -> Kafka -> processor (consumer group) -> ClickHouse -> query API.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EmitterClient } from '../../sdk/client.js';
+import { EmitterClient } from '@actorlog/sdk';
 import { createKafka } from '../../lib/kafka.js';
 import { startIngest, startProcessor, startQueryApi, type Context, type Running } from '../../cli/services.js';
 import { fullEvent, registeredEmitter, tamper, tempDir, toolCall, type TestEmitter } from '../helpers/fixtures.js';

@@ -17,8 +17,8 @@ import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middlew
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { EmitterClient } from '../../sdk/client.js';
-import { auditMcpServer, DENIED_ERROR_CODE, type AuditOptions } from '../../sdk/mcp/index.js';
+import { EmitterClient } from '@actorlog/sdk';
+import { auditMcpServer, DENIED_ERROR_CODE, type AuditOptions } from '@actorlog/sdk/mcp';
 import { startAll, type Running } from '../../cli/services.js';
 import { registeredEmitter, tempDir, type TestEmitter } from '../helpers/fixtures.js';
 import { api, context, testConfig } from '../helpers/services.js';

@@ -4,7 +4,7 @@
 // limit, the OpenAPI document.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EmitterClient } from '../../sdk/client.js';
+import { EmitterClient } from '@actorlog/sdk';
 import { startAll, startQueryApi, type Context, type Running } from '../../cli/services.js';
 import { runDemo } from '../../cli/demo.js';
 import { registeredEmitter, tempDir, toolCall } from '../helpers/fixtures.js';

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { eventInputSchema, type EventInput } from '../../schemas/event.js';
-import { callEvent, canonicalJson, intentOf, resultEvent, sensitivityOf, tokenOf, type MapOptions, type McpExchange } from '../../sdk/mcp/map.js';
-import { DENIED_ERROR_CODE, McpObserver } from '../../sdk/mcp/observer.js';
+import { callEvent, canonicalJson, intentOf, resultEvent, sensitivityOf, tokenOf, type MapOptions, type McpExchange } from '@actorlog/sdk/mcp';
+import { DENIED_ERROR_CODE, McpObserver } from '@actorlog/sdk/mcp';
 
 const options: MapOptions = { tenant: 'acme', server: { id: 'files', audience: 'https://files.example/mcp' }, decidedBy: 'server' };
 const now = Math.floor(Date.now() / 1000);

@@ -108,3 +108,21 @@ test("every locked dependency's engines admit the oldest Node our engines allow"
     .map(([where, entry]) => `${where}@${entry.version} wants node ${(entry.engines as { node: string }).node}`);
   assert.deepEqual(refused, [], `raise engines.node above ${floor} or pin these`);
 });
+
+test('the emitter package depends on nothing of the server', () => {
+  const sdk = readJson('sdk/package.json') as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+  assert.deepEqual(Object.keys(sdk.dependencies ?? {}).sort().filter((d) => !['jose', 'zod'].includes(d)), []);
+  const sources = (dir: string): string[] =>
+    fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+      const rel = path.join(dir, entry.name);
+      if (entry.isDirectory()) return ['dist', 'node_modules'].includes(entry.name) ? [] : sources(rel);
+      return entry.name.endsWith('.ts') ? [rel] : [];
+    });
+  for (const file of sources('sdk')) {
+    const text = fs.readFileSync(path.join(root, file), 'utf8');
+    for (const [, spec] of text.matchAll(/from\s+'([^']+)'/g)) {
+      const target = spec!.startsWith('.') ? path.join(path.dirname(file), spec!) : spec!;
+      assert.ok(!spec!.startsWith('.') || target.startsWith('sdk/'), `${file} imports ${spec} outside the package`);
+    }
+  }
+});

@@ -6,7 +6,7 @@ import { KeyResolver } from '../../processor/key-resolver.js';
 import { runPipeline, type RawRecord } from '../../processor/pipeline.js';
 import { readRegistry, writeRegistry } from '../../keys/registry.js';
 import { listKeys, revokeKey, rotateKey } from '../../keys/lifecycle.js';
-import { importSigningKey, signEvent } from '../../sdk/sign.js';
+import { importSigningKey, signEvent } from '@actorlog/sdk';
 import { fullEvent, registeredEmitter, tamper, tempDir } from '../helpers/fixtures.js';
 
 const record = (jws: string, extra: Partial<RawRecord> = {}): RawRecord => ({ value: Buffer.from(jws), receivedAt: Date.now(), ...extra });

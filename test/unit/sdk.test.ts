@@ -2,9 +2,9 @@
 // control so ingest can be made unavailable and available again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
-import { EmitterClient, SendError } from '../../sdk/client.js';
-import { EmitterState } from '../../sdk/state.js';
+import { EmitterClient, SendError } from '@actorlog/sdk';
 import { buildIngestServer } from '../../ingest/server.js';
 import { structuralOutcome, type IngestItem, type IngestSink } from '../../ingest/sink.js';
 import { ActorlogError } from '../../lib/errors.js';
@@ -113,8 +113,8 @@ test('the background loop retries with backoff until ingest answers', async () =
 test('an event ingest refuses is reported, not retried forever, and not silently dropped', async () => {
   const ingest = await ingestStub();
   const stateDir = tempDir();
-  const state = new EmitterState(stateDir, 'gw:sdk');
-  state.enqueue('not-a-jws');
+  // An outbox line a previous run left that ingest can never accept.
+  fs.writeFileSync(path.join(stateDir, 'gw_sdk.outbox'), 'not-a-jws\n', { mode: 0o600 });
   const rejections: string[] = [];
   const client = new EmitterClient({
     endpoint: ingest.endpoint,
