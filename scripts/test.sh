@@ -26,6 +26,11 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
   echo "test: Kafka broker at $KAFKA_BROKERS"
 fi
 
+# The browser tests drive Debian's Chromium, installed here when absent.
+export CHROMIUM_PATH
+CHROMIUM_PATH=$(bash scripts/chromium.sh)
+echo "test: Chromium at $CHROMIUM_PATH"
+
 # One file at a time: the embedded engine is one per process and the machine
 # has two cores; each file gets its own process, data folder and topics.
 # A test file whose tests are done exits even if something still holds its

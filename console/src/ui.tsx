@@ -14,22 +14,25 @@ export interface Loaded<T> {
 }
 
 export function useApi<T>(path: string | null): Loaded<T> {
-  const [state, setState] = useState<{ data: T | null; error: Error | null; loading: boolean }>({ data: null, error: null, loading: path !== null });
+  // The answer is kept with the path it answers, so a view never shows the
+  // previous URL's data while the new one loads.
+  const [state, setState] = useState<{ path: string | null; data: T | null; error: Error | null; loading: boolean }>({ path: null, data: null, error: null, loading: path !== null });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     if (path === null) return;
     let live = true;
     setState((s) => ({ ...s, loading: true, error: null }));
     getJson<T>(path).then(
-      (data) => live && setState({ data, error: null, loading: false }),
-      (error: Error) => live && setState({ data: null, error, loading: false }),
+      (data) => live && setState({ path, data, error: null, loading: false }),
+      (error: Error) => live && setState({ path, data: null, error, loading: false }),
     );
     return () => {
       live = false;
     };
   }, [path, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload };
+  const current = state.path === path;
+  return { data: current ? state.data : null, error: current ? state.error : null, loading: !current || state.loading, reload };
 }
 
 export function Status<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ComponentChildren }) {

@@ -59,7 +59,7 @@ export function EventView({ id }: { id: string }) {
               />
               <details>
                 <summary>Public key (JWK)</summary>
-                <pre>{JSON.stringify(d.verified_by.public_jwk, null, 2)}</pre>
+                <pre tabIndex={0}>{JSON.stringify(d.verified_by.public_jwk, null, 2)}</pre>
               </details>
             </Section>
             <Section title="Normalised row">
@@ -76,9 +76,9 @@ export function EventView({ id }: { id: string }) {
             </Section>
             <Section title="Signed event (as received)">
               <h3>Payload</h3>
-              <pre>{JSON.stringify(d.signed.payload, null, 2)}</pre>
+              <pre tabIndex={0}>{JSON.stringify(d.signed.payload, null, 2)}</pre>
               <h3>Compact JWS</h3>
-              <pre class="wrap">{d.signed.jws}</pre>
+              <pre tabIndex={0} class="wrap">{d.signed.jws}</pre>
             </Section>
           </>
         );

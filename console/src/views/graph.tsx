@@ -45,7 +45,7 @@ function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map
   const { nodes, width, height } = useMemo(() => layout(graph.nodes, graph.edges), [graph]);
   const at = new Map<string, Placed>(nodes.map((n) => [n.id, n]));
   return (
-    <svg ref={svgRef} xmlns="http://www.w3.org/2000/svg" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby="graph-title" font-family="system-ui, sans-serif" font-size="12">
+    <svg ref={svgRef} xmlns="http://www.w3.org/2000/svg" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="group" aria-labelledby="graph-title" font-family="system-ui, sans-serif" font-size="12">
       <title id="graph-title">{`Delegation graph of ${kind} ${id}: ${graph.nodes.length} nodes, ${graph.edges.length} edges`}</title>
       <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
@@ -79,7 +79,7 @@ function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map
       {nodes.map((n) => {
         const f = [...(flags.get(n.id) ?? [])];
         return (
-          <a key={n.id} href={hrefOf(n, kind, id)} onClick={(ev: MouseEvent) => { ev.preventDefault(); navigate(hrefOf(n, kind, id)); }} aria-label={`${n.kind} ${n.label}${f.length ? `, flagged ${f.join(', ')}` : ''}`}>
+          <a key={n.id} href={hrefOf(n, kind, id)} onClick={(ev: MouseEvent) => { ev.preventDefault(); navigate(hrefOf(n, kind, id)); }}>
             <title>{`${n.kind} ${n.label}\n${n.events} events, ${n.first} to ${n.last}${f.length ? `\nflags: ${f.join(', ')}` : ''}`}</title>
             <rect x={n.x} y={n.y} width={NODE_W} height={NODE_H} rx="6" fill="#ffffff" stroke={f.length ? '#b91c1c' : COLORS[n.kind]} stroke-width={f.length ? 3 : 1.5} />
             <rect x={n.x} y={n.y} width="6" height={NODE_H} rx="2" fill={COLORS[n.kind]} />
@@ -87,7 +87,7 @@ function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map
               {trim(n.label)}
             </text>
             <text x={n.x + 14} y={n.y + 35} fill={f.length ? '#b91c1c' : '#4b5563'} font-size="11">
-              {f.length ? `⚑ ${trim(f.join(', '), 26)}` : `${n.kind} · ${n.events} events`}
+              {f.length ? `${n.kind} · ⚑ ${trim(f.join(', '), 22)}` : `${n.kind} · ${n.events} events`}
             </text>
           </a>
         );

@@ -296,7 +296,7 @@ function RawBytes({ base64, sha256 }: { base64: string; sha256: string }) {
     <details>
       <summary>show</summary>
       <p class="muted">SHA-256 {sha256}</p>
-      <pre class="wrap">{shown}</pre>
+      <pre tabIndex={0} class="wrap">{shown}</pre>
     </details>
   );
 }

@@ -161,7 +161,7 @@ export function EventTable({ rows }: { rows: Row[] }) {
       rowKey={(r) => r.id}
       empty="No event matches."
       columns={[
-        { key: 'time', label: 'Time', render: (r) => <Link href={hrefs.event(r.id)} aria-label={`Event ${r.id}`}><Time value={r.time} /></Link> },
+        { key: 'time', label: 'Time', render: (r) => <Link href={hrefs.event(r.id)}><Time value={r.time} /><span class="sr-only"> event {r.id}</span></Link> },
         { key: 'type', label: 'Type' },
         { key: 'human_sub', label: 'Human', render: (r) => <IdLink href={hrefs.human} value={r.human_sub} /> },
         { key: 'agent_id', label: 'Agent', render: (r) => <IdLink href={hrefs.agent} value={r.agent_id} /> },

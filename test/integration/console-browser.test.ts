@@ -1,0 +1,228 @@
+// The console in a real browser (Debian's Chromium through playwright-core)
+// against a real embedded actorlog with the demo's traffic: sign-in in
+// development mode, search and paging, drill-down from a flagged event to its
+// session graph, a report run and verified in the page, and an automated
+// accessibility check (axe-core) of the main views. With
+// CONSOLE_SCREENSHOTS=DIR it also saves screenshots of the main views there
+// (scripts/console-screenshots.sh writes docs/console/).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startAll, type Context, type Running } from '../../cli/services.js';
+import { runDemo } from '../../cli/demo.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { ANALYST_TOKEN, context, testConfig } from '../helpers/services.js';
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SHOTS = process.env.CONSOLE_SCREENSHOTS;
+const WAIT = { timeout: 15_000 };
+
+describe('console in a browser', { timeout: 300_000 }, () => {
+  let ctx: Context;
+  let running: Running;
+  let q: string;
+  let browser: Browser;
+  let closeBrowser: () => Promise<void>;
+  let problems: string[];
+
+  // A page signed in with the development token, collecting what the page
+  // reports as wrong (script errors, CSP violations, failed loads).
+  async function signedIn(url = '/search'): Promise<{ page: Page; context: BrowserContext }> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/401|Unauthorized/.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${q}${url}`);
+    await page.getByLabel('Development token').fill(ANALYST_TOKEN, WAIT);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Sections' }).waitFor(WAIT);
+    return { page, context };
+  }
+
+  async function shot(page: Page, name: string) {
+    if (!SHOTS) return;
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
+  async function axe(page: Page, view: string) {
+    await page.evaluate(AXE_SOURCE);
+    const result = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })`)) as {
+      violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+    };
+    const found = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+    assert.deepEqual(found, [], `accessibility violations on ${view}`);
+  }
+
+  before(async () => {
+    const config = testConfig();
+    ctx = await context(config);
+    running = await startAll(ctx);
+    q = running.queryUrl!;
+    const demo = await runDemo({ endpoint: running.ingestUrl!, dataDir: config.dataDir, registryFile: config.keysFile });
+    assert.equal(demo.rejected, 0);
+    ({ browser, close: closeBrowser } = await launchBrowser());
+  });
+  after(async () => {
+    await closeBrowser?.();
+    await running?.close();
+  });
+
+  test('sign-in: a pasted link opens its view after sign-in; a wrong token is refused', async () => {
+    problems = [];
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${q}/search?human=u-alice`);
+    await page.getByLabel('Development token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').or(page.getByText('a valid bearer token is required')).first().waitFor(WAIT);
+    assert.equal(await page.getByLabel('Development token').count(), 1, 'back at the sign-in form');
+    await page.getByLabel('Development token').fill(ANALYST_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Search events' }).waitFor(WAIT);
+    assert.equal(await page.getByLabel('Human (sub)').inputValue(), 'u-alice');
+    const humans = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+    assert.ok(humans.length > 0 && humans.every((h) => h === 'u-alice'), humans.join());
+    // The token is in the tab's session storage only: not in the URL, not in local storage.
+    assert.doesNotMatch(page.url(), new RegExp(ANALYST_TOKEN));
+    assert.equal(await page.evaluate('localStorage.length'), 0);
+    await context.close();
+  });
+
+  test('search: filters go into the URL, pages follow the cursor, the same URL opens the same page', async () => {
+    problems = [];
+    const { page, context } = await signedIn('/search?since=24h&limit=5');
+    await page.locator('tbody tr').first().waitFor(WAIT);
+    await page.getByLabel('Outcome').selectOption('allow');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.waitForURL(/outcome=allow/, WAIT);
+    await page.locator('tbody tr').first().waitFor(WAIT);
+    const first = await page.locator('tbody tr td:first-child').allTextContents();
+    assert.equal(first.length, 5);
+    assert.ok((await page.locator('tbody .outcome').allTextContents()).every((o) => o === 'allow'));
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.waitForURL(/cursor=/, WAIT);
+    await page.getByRole('button', { name: 'First page' }).waitFor(WAIT);
+    const second = await page.locator('tbody tr td:first-child').allTextContents();
+    assert.ok(second.length > 0);
+    assert.ok(second.every((t) => !first.includes(t)), 'the next page has other events');
+    // The URL alone reopens that page, in a fresh tab.
+    const url = page.url();
+    const other = await context.newPage();
+    await other.goto(url);
+    // A new tab signs in again (the token is kept per tab), then shows that page.
+    await other.getByLabel('Development token').fill(ANALYST_TOKEN, WAIT);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.locator('tbody tr').first().waitFor(WAIT);
+    assert.deepEqual(await other.locator('tbody tr td:first-child').allTextContents(), second);
+    await shot(page, 'search');
+    await axe(page, 'search');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('drill-down: a flagged event, its detail with flag definitions and key, then its session graph', async () => {
+    problems = [];
+    const { page, context } = await signedIn('/search?flag=impersonation');
+    const first = page.locator('tbody tr').first();
+    await first.waitFor(WAIT);
+    await first.getByRole('link', { name: / event [\w-]+$/ }).click();
+    await page.getByRole('heading', { name: /^Event / }).waitFor(WAIT);
+    await page.getByText('The agent acted as the human').waitFor(WAIT);
+    await page.getByRole('region', { name: 'Verified by' }).getByText('gw:demo-gateway').waitFor(WAIT);
+    assert.match(await page.getByRole('region', { name: 'Signed event (as received)' }).locator('pre.wrap').innerText(), /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    await shot(page, 'event');
+    await axe(page, 'event');
+    await page.getByRole('region', { name: 'Related' }).getByRole('link').filter({ hasText: /^sess-/ }).first().click();
+    await page.waitForURL(/\/sessions\//, WAIT);
+    const graph = page.getByRole('group', { name: /Delegation graph of session/ });
+    await graph.waitFor(WAIT);
+    // The flags come with the session's events, listed under the graph.
+    await page.getByRole('region', { name: 'Flagged events' }).locator('tbody tr').first().waitFor(WAIT);
+    // Each node is a link whose text names it and its kind, and its flags when flagged.
+    const nodes = await graph.getByRole('link').allTextContents();
+    for (const kind of ['human', 'agent', 'server', 'tool']) assert.ok(nodes.some((l) => l.includes(`${kind} · `)), `a ${kind} node in ${nodes.join(' | ')}`);
+    assert.ok(nodes.some((l) => /⚑ .*impersonation/.test(l)), 'the flagged nodes say so');
+    await shot(page, 'session-graph');
+    await axe(page, 'session graph');
+    // SVG export: the drawing as a standalone file.
+    const [download] = await Promise.all([page.waitForEvent('download', WAIT), page.getByRole('button', { name: 'Export SVG' }).click()]);
+    const svg = fs.readFileSync((await download.path())!, 'utf8');
+    assert.match(svg, /^<\?xml[^>]*>\n<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(svg, /impersonation/);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('a session with a denial draws the denied edge', async () => {
+    problems = [];
+    const { page, context } = await signedIn('/search?outcome=deny&tool=github.delete_repo');
+    const session = page.locator('tbody tr').first().getByRole('link', { name: /^sess-/ });
+    await session.waitFor(WAIT);
+    await session.click();
+    const graph = page.getByRole('group', { name: /Delegation graph of session/ });
+    await graph.waitFor(WAIT);
+    const edges = await graph.locator('g.edge title').allTextContents();
+    assert.ok(edges.some((t) => /invoked github\.delete_repo: \d+ events, [1-9]\d* denied/.test(t)), edges.join(' | '));
+    await context.close();
+  });
+
+  test('human, agent, blast radius, findings, emitters, quarantine, keys, access log render and pass the accessibility check', async () => {
+    problems = [];
+    const { page, context } = await signedIn();
+    const views: [string, string, string][] = [
+      ['/humans/u-bob', 'Human u-bob', 'human'],
+      ['/agents/agent:support-bot', 'Agent agent:support-bot', 'agent'],
+      ['/blast-radius?jti=jti-bob-crm', 'Blast radius', 'blast-radius'],
+      ['/findings', 'Findings', 'findings'],
+      ['/emitters', 'Emitter health', 'emitters'],
+      ['/quarantine', 'Quarantine', 'quarantine'],
+      ['/admin/keys', 'Emitter keys', 'keys'],
+      ['/admin/access-log', 'Access log', 'access-log'],
+    ];
+    for (const [url, heading, name] of views) {
+      await page.goto(`${q}${url}`);
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor(WAIT);
+      await page.locator('table, p.muted:not([role=status])').first().waitFor(WAIT);
+      assert.equal(await page.getByRole('alert').count(), 0, `${url} shows no error`);
+      await shot(page, name);
+      await axe(page, url);
+    }
+    // The console's own calls are in the access log like any client's.
+    await page.goto(`${q}/admin/access-log?route=/v1/agents/:id/activity`);
+    await page.locator('tbody tr').first().waitFor(WAIT);
+    assert.match(await page.locator('tbody').innerText(), /static-development-token/);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('reports: define, run now, and verify the signed manifest in the page', async () => {
+    problems = [];
+    const { page, context } = await signedIn('/reports');
+    const form = page.getByRole('form', { name: 'New report' });
+    await form.getByLabel('Name').fill('weekly denials');
+    await form.getByLabel('Kind').selectOption('denied_actions');
+    await form.getByLabel('Tenant').fill('acme');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: /Report\W+weekly denials/ }).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Run now' }).click();
+    const run = page.locator('tbody tr').first();
+    await run.getByRole('button', { name: 'Verify' }).click(WAIT);
+    const verdict = page.locator('.verdict');
+    await verdict.waitFor(WAIT);
+    const text = await verdict.innerText();
+    assert.match(text, /verified/);
+    assert.doesNotMatch(text, /NOT verified/);
+    assert.match(text, /signed by key \(kid\)\s+\S{20,}/);
+    assert.match(text, /file SHA-256\s+[0-9a-f]{64}/);
+    await shot(page, 'report');
+    await axe(page, 'report');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});
