@@ -21,6 +21,7 @@ import { startConsumer } from '../processor/consumer.js';
 import { createProcessorState } from '../processor/batch.js';
 import type { BatchSink, RunnerDeps } from '../processor/runner.js';
 import { transparencyLogSink } from '../processor/sinks/transparency-log.js';
+import { ocsfStreamSink } from '../processor/sinks/ocsf-stream.js';
 import { createService } from '../lib/http.js';
 import { ping } from '../store/client.js';
 import { markSilentEmitters } from '../store/state/sequences.js';
@@ -52,19 +53,19 @@ export interface Context {
 
 // Where each stored batch goes besides storage, in either driver (the Kafka
 // driver puts its dead-letter sink first). A new sink is one line here.
-function batchSinks(_ctx: Context, log: LogAppender): BatchSink[] {
-  return [transparencyLogSink(log)];
+function batchSinks(_ctx: Context, log: LogAppender, extra: BatchSink[] = []): BatchSink[] {
+  return [transparencyLogSink(log), ...extra];
 }
 
 // What the batch runner needs, in either driver.
-function runnerDeps(ctx: Context, log: LogAppender): RunnerDeps {
+function runnerDeps(ctx: Context, log: LogAppender, extraSinks: BatchSink[] = []): RunnerDeps {
   const { config, storage, tables, metrics, logger } = ctx;
   return {
     storage,
     tables,
     metrics,
     logger,
-    sinks: batchSinks(ctx, log),
+    sinks: batchSinks(ctx, log, extraSinks),
     keys: new KeyResolver(config.keysFile),
     eventMaxBytes: config.ingest.eventMaxBytes,
     skew: { futureMs: config.processor.clockSkewFutureMs, pastMs: config.processor.clockSkewPastMs },
@@ -162,7 +163,10 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
   const kafka = createKafka(config.kafka, 'processor', config.logLevel);
   await ensureTopics(kafka, config.kafka);
   const log = transparencyLog(ctx);
-  const consumer = await startConsumer({ ...runnerDeps(ctx, log.appender), kafka, kafkaConfig: config.kafka });
+  // The SIEM stream (docs/ocsf.md), on its own client: its cluster may be another.
+  const { ocsf } = config.kafka;
+  const siem = ocsf ? ocsfStreamSink(createKafka({ ...config.kafka, brokers: ocsf.brokers }, 'ocsf-stream', config.logLevel), ocsf.topic, config.kafka.partitions) : undefined;
+  const consumer = await startConsumer({ ...runnerDeps(ctx, log.appender, siem ? [siem] : []), kafka, kafkaConfig: config.kafka });
   const silence = watchSilence(ctx);
   // Not awaited: ingest and the query API serve while the group rebalances.
   consumer.joined.then(
@@ -176,6 +180,7 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
     async close() {
       await app?.close();
       await consumer.stop();
+      await siem?.close();
       await silence.stop();
       await log.stop();
     },

@@ -32,6 +32,10 @@ export const envSchema = z.object({
   KAFKA_GROUP_ID: z.string().default('actorlog-processor'),
   KAFKA_TOPIC_PARTITIONS: positive.default(3),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
+  // The SIEM stream: every stored event as OCSF JSON (docs/ocsf.md), on the
+  // events' cluster unless KAFKA_OCSF_BROKERS names another; empty: no stream.
+  KAFKA_OCSF_TOPIC: z.string().default('actorlog.ocsf'),
+  KAFKA_OCSF_BROKERS: optionalText,
 
   CLICKHOUSE_URL: optionalText,
   CLICKHOUSE_USER: z.string().default('default'),
@@ -73,6 +77,8 @@ export interface Config {
     groupId: string;
     partitions: number;
     sessionTimeoutMs: number;
+    // absent: no SIEM stream
+    ocsf?: { topic: string; brokers: string[] };
   };
   clickhouse: {
     url?: string;
@@ -100,6 +106,8 @@ export interface Config {
   log: { origin: string; checkpointMs: number; checkpointDir: string; signingKeyFile: string };
 }
 
+const brokerList = (list: string) => list.split(',').map((b) => b.trim()).filter(Boolean);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -119,13 +127,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keysFile: path.resolve(e.ACTORLOG_KEYS_FILE ?? path.join(dataDir, 'keys', 'emitters.json')),
     kafka: e.KAFKA_BROKERS
       ? {
-          brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+          brokers: brokerList(e.KAFKA_BROKERS),
           clientId: e.KAFKA_CLIENT_ID,
           topic: e.KAFKA_TOPIC,
           dlqTopic: e.KAFKA_DLQ_TOPIC,
           groupId: e.KAFKA_GROUP_ID,
           partitions: e.KAFKA_TOPIC_PARTITIONS,
           sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+          ocsf: e.KAFKA_OCSF_TOPIC ? { topic: e.KAFKA_OCSF_TOPIC, brokers: brokerList(e.KAFKA_OCSF_BROKERS ?? e.KAFKA_BROKERS) } : undefined,
         }
       : undefined,
     clickhouse: {

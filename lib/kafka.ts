@@ -35,13 +35,15 @@ export function createKafka(cfg: KafkaConfig, role: string, level: LogLevel = 'w
 // follows the broker's default so one definition serves a one-node test
 // broker and a production cluster.
 export async function ensureTopics(kafka: Kafka, cfg: KafkaConfig): Promise<void> {
+  await createMissingTopics(kafka, [cfg.topic, cfg.dlqTopic], cfg.partitions);
+}
+
+export async function createMissingTopics(kafka: Kafka, names: string[], partitions: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const topics: ITopicConfig[] = [cfg.topic, cfg.dlqTopic]
-      .filter((topic) => !existing.has(topic))
-      .map((topic) => ({ topic, numPartitions: cfg.partitions }));
+    const topics: ITopicConfig[] = names.filter((topic) => !existing.has(topic)).map((topic) => ({ topic, numPartitions: partitions }));
     if (topics.length > 0) await admin.createTopics({ topics, waitForLeaders: true });
   } finally {
     await admin.disconnect();

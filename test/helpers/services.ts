@@ -30,6 +30,7 @@ export function testConfig(options: { kafka?: boolean; dataDir?: string; env?: R
       KAFKA_TOPIC: `actorlog.events.${suffix}`,
       KAFKA_DLQ_TOPIC: `actorlog.events.dlq.${suffix}`,
       KAFKA_GROUP_ID: `actorlog-test-${suffix}`,
+      KAFKA_OCSF_TOPIC: `actorlog.ocsf.${suffix}`,
     });
   }
   return loadConfig(env);
