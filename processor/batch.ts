@@ -15,11 +15,13 @@ import { quarantineRow, runPipeline, type RawRecord, type RecordOutcome } from '
 import { SequenceState } from './state/sequences.js';
 import { RevocationState } from './state/revocations.js';
 import { TokenUseState } from './state/token-uses.js';
+import { ChainState } from './state/chains.js';
 
 export interface ProcessorState {
   sequences: SequenceState;
   revocations: RevocationState;
   tokenUses: TokenUseState;
+  chains: ChainState;
 }
 
 export function createProcessorState(storage: Storage, tables: Tables, cfg: Pick<Config['processor'], 'emitterSilentAfterMs'>): ProcessorState {
@@ -27,6 +29,7 @@ export function createProcessorState(storage: Storage, tables: Tables, cfg: Pick
     sequences: new SequenceState(storage, tables, cfg.emitterSilentAfterMs),
     revocations: new RevocationState(storage, tables),
     tokenUses: new TokenUseState(storage, tables),
+    chains: new ChainState(storage, tables),
   };
 }
 
@@ -84,9 +87,10 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
   });
 
   const events = fresh.map((i) => (outcomes[i] as Extract<RecordOutcome, { ok: true }>).event);
-  const { sequences, revocations, tokenUses } = deps.state;
-  await Promise.all([sequences.load(events.map((e) => e.source)), revocations.load(events), tokenUses.load(events)]);
-  const stages = { sequences: sequences.stage(), revocations: revocations.stage(), tokenUses: tokenUses.stage() };
+  const { sequences, revocations, tokenUses, chains } = deps.state;
+  const sources = events.map((e) => e.source);
+  await Promise.all([sequences.load(sources), revocations.load(events), tokenUses.load(events), chains.load(sources)]);
+  const stages = { sequences: sequences.stage(), revocations: revocations.stage(), tokenUses: tokenUses.stage(), chains: chains.stage() };
 
   const rows: EventRow[] = [];
   for (const i of fresh) {
@@ -95,6 +99,7 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
       ...stages.sequences.observe(row, records[i]!.receivedAt),
       ...stages.revocations.observe(event),
       ...stages.tokenUses.observe(event),
+      ...stages.chains.observe(row, event, records[i]!.receivedAt),
     ];
     for (const flag of flags) if (!row.flags.includes(flag)) row.flags.push(flag);
     rows.push(row);

@@ -14,5 +14,6 @@ export const FLAG_DEFINITIONS: Record<Flag, string> = {
   after_revocation: 'The action is dated at or after the revocation of its grant or consent, or after its human left.',
   jti_reuse: 'The same token id was presented at a different server: evidence of passthrough.',
   sequence_gap: "Sequence numbers are missing before this event's seq: events of this emitter were lost or are late.",
+  chain_break: "The event's prev does not name the emitter's stored previous event: a stretch was withheld or replaced.",
   emitter_silent: "The emitter's previous event or heartbeat came longer than EMITTER_SILENT_AFTER_MS before this one.",
 };

@@ -10,6 +10,7 @@ export const FLAGS = [
   'after_revocation',
   'jti_reuse',
   'sequence_gap',
+  'chain_break',
   'emitter_silent',
 ] as const;
 export type Flag = (typeof FLAGS)[number];

@@ -112,6 +112,8 @@ export interface Tables {
   migrations: string;
   emitterState: string;
   sequenceGaps: string;
+  emitterChains: string;
+  chainBreaks: string;
   revocations: string;
   tokenUses: string;
   accessLog: string;
@@ -128,6 +130,8 @@ export function tablesOf(database: string): Tables {
     migrations: `${database}.schema_migrations`,
     emitterState: `${database}.emitter_state`,
     sequenceGaps: `${database}.sequence_gaps`,
+    emitterChains: `${database}.emitter_chains`,
+    chainBreaks: `${database}.chain_breaks`,
     revocations: `${database}.revocations`,
     tokenUses: `${database}.token_uses`,
     accessLog: `${database}.access_log`,

@@ -229,4 +229,29 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = ReplacingMergeTree ORDER BY size`,
     ],
   },
+  {
+    version: 6,
+    name: 'emitter hash chains',
+    statements: (db) => [
+      // The head of each emitter's hash chain: the highest seq seen and the
+      // SHA-256 of that event's signed bytes, which its successor's `prev`
+      // must name (docs/event.md).
+      `CREATE TABLE IF NOT EXISTS ${db}.emitter_chains (
+        source String,
+        last_seq UInt64,
+        last_digest String,
+        updated_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY source`,
+      // One row per broken link: the event at seq names a predecessor digest
+      // (got) other than the digest of the stored event at seq - 1 (expected).
+      `CREATE TABLE IF NOT EXISTS ${db}.chain_breaks (
+        source String,
+        seq UInt64,
+        event_id String,
+        expected String,
+        got String,
+        detected_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree ORDER BY (source, seq, event_id)`,
+    ],
+  },
 ];

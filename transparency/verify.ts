@@ -1,6 +1,7 @@
 // `actorlog verify`: checks, offline and trusting nothing it did not check,
 // an export against a checkpoint and the log key, and a newer checkpoint
 // against an older one with a consistency proof. Pure: node:crypto only.
+import { createHash } from 'node:crypto';
 import { leafHash, verifyConsistency, verifyInclusion } from '../lib/merkle/index.js';
 import { openNote, parseCheckpoint, parseVerifierKey, type Checkpoint } from '../lib/note/index.js';
 
@@ -28,15 +29,45 @@ export function openCheckpoint(note: string, verifierKey: string): Checkpoint {
   return cp;
 }
 
-function payloadId(jws: string): string | undefined {
+interface SignedFields {
+  id?: unknown;
+  source?: unknown;
+  seq?: unknown;
+  prev?: unknown;
+}
+
+function payloadOf(jws: string): SignedFields {
   const parts = jws.split('.');
-  if (parts.length !== 3) return undefined;
+  if (parts.length !== 3) return {};
   try {
-    const id = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { id?: unknown }).id;
-    return typeof id === 'string' ? id : undefined;
+    return JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as SignedFields;
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+interface Link {
+  id: string;
+  digest: string;
+  prev?: string;
+}
+
+// Emitter hash chains (docs/event.md): each event's `prev` must be the
+// SHA-256 of the compact JWS of the same emitter's event at seq - 1.
+function checkChains(chains: Map<string, Map<number, Link>>, problem: (text: string) => void, notes: string[]): void {
+  let links = 0;
+  for (const [source, bySeq] of chains) {
+    for (const [seq, link] of bySeq) {
+      if (link.prev === undefined) continue;
+      const before = bySeq.get(seq - 1);
+      if (!before) continue;
+      links++;
+      if (before.digest !== link.prev) {
+        problem(`emitter ${source}: seq ${seq} (event ${link.id}) does not chain to seq ${seq - 1} (event ${before.id}): events were withheld or replaced between them`);
+      }
+    }
+  }
+  notes.push(`${links} emitter chain links checked across ${chains.size} emitters`);
 }
 
 export function verifyExport(lines: Iterable<string>, checkpointNote: string, verifierKey: string): Verdict {
@@ -56,6 +87,7 @@ export function verifyExport(lines: Iterable<string>, checkpointNote: string, ve
   let proven = 0;
   let later = 0;
   let lineNo = 0;
+  const chains = new Map<string, Map<number, Link>>();
   for (const raw of lines) {
     lineNo++;
     if (raw.trim() === '') continue;
@@ -69,6 +101,15 @@ export function verifyExport(lines: Iterable<string>, checkpointNote: string, ve
     if (typeof line.checkpoint === 'string') continue;
     const id = String(line.id ?? '?');
     const index = line.leaf_index;
+    if (typeof line.jws === 'string') {
+      const signed = payloadOf(line.jws);
+      if (typeof signed.source === 'string' && Number.isSafeInteger(signed.seq)) {
+        let bySeq = chains.get(signed.source);
+        if (!bySeq) chains.set(signed.source, (bySeq = new Map()));
+        const digest = createHash('sha256').update(line.jws, 'utf8').digest('hex');
+        bySeq.set(signed.seq as number, { id, digest, prev: typeof signed.prev === 'string' ? signed.prev : undefined });
+      }
+    }
     if (index === null || index === undefined) {
       problem(`event ${id} (tenant ${line.tenant ?? '?'}) is stored but is not in the log: it was written to the database past actorlog`);
       continue;
@@ -92,9 +133,9 @@ export function verifyExport(lines: Iterable<string>, checkpointNote: string, ve
       problem(`leaf ${index} (event ${id}): the stored signed bytes are not the ones logged: the event was altered after it was stored`);
       continue;
     }
-    const signedId = payloadId(line.jws);
+    const signedId = payloadOf(line.jws).id;
     if (signedId !== id) {
-      problem(`leaf ${index}: the signed event's id is ${signedId ?? 'unreadable'}, not ${id} as the export says`);
+      problem(`leaf ${index}: the signed event's id is ${typeof signedId === 'string' ? signedId : 'unreadable'}, not ${id} as the export says`);
       continue;
     }
     proven++;
@@ -106,6 +147,7 @@ export function verifyExport(lines: Iterable<string>, checkpointNote: string, ve
   }
   if (missing > 20) problem(`... ${missing} leaves missing in all`);
   notes.push(`checkpoint ${cp.origin} size ${cp.size}: ${proven} of ${cp.size} leaves proven`);
+  checkChains(chains, problem, notes);
   if (later > 0) notes.push(`${later} events were logged after this checkpoint and are not checked against it`);
   return { ok: problems.length === 0, problems, notes };
 }

@@ -167,6 +167,9 @@ const eventObjectSchema = z.strictObject({
   type: z.enum(EVENT_TYPES),
   time: timestamp,
   seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  // The emitter's hash chain: lowercase hex SHA-256 of the compact JWS of the
+  // same emitter's previous event (seq - 1), as sent. Absent on its first.
+  prev: z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256').optional(),
   tenant: id,
   human: humanSchema.nullable(),
   agent: agentSchema.optional(),
@@ -235,7 +238,7 @@ export type TokenClaims = z.infer<typeof tokenClaimsSchema>;
 
 // What an emitter hands the SDK: the SDK fills the envelope fields it owns.
 export const eventInputSchema = eventObjectSchema
-  .omit({ specversion: true, id: true, source: true, time: true, seq: true })
+  .omit({ specversion: true, id: true, source: true, time: true, seq: true, prev: true })
   .extend({ id: id.optional(), time: timestamp.optional() })
   .superRefine(requireActionFields);
 export type EventInput = z.input<typeof eventInputSchema>;

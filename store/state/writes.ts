@@ -2,7 +2,7 @@
 // ReplacingMergeTree keyed by what it tracks, so re-writing a row is harmless.
 import { insertRows, type Storage, type Tables } from '../client.js';
 
-export type StateTable = 'emitterState' | 'sequenceGaps' | 'revocations' | 'tokenUses';
+export type StateTable = 'emitterState' | 'sequenceGaps' | 'emitterChains' | 'chainBreaks' | 'revocations' | 'tokenUses';
 
 export interface StateWrite {
   table: StateTable;

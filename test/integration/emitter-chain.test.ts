@@ -1,0 +1,82 @@
+// Emitter hash chains: a withheld stretch shows as a chain break even when
+// the later seq values were forged to look continuous, apart from sequence
+// gaps; `actorlog verify` finds the same break in an export.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startAll, type Context, type Running } from '../../cli/services.js';
+import { verifyExport } from '../../transparency/verify.js';
+import type { ActorlogEvent } from '../../schemas/event.js';
+import { fullEvent, registeredEmitter, type TestEmitter } from '../helpers/fixtures.js';
+import { api, context, eventually, post, rowsOf, testConfig } from '../helpers/services.js';
+
+const digest = (jws: string) => createHash('sha256').update(jws).digest('hex');
+
+describe('emitter hash chains', () => {
+  let ctx: Context;
+  let running: Running;
+  let gateway: TestEmitter;
+  const signed: { event: ActorlogEvent; jws: string }[] = [];
+
+  // The emitter's own chain: seq 1..6, each naming its predecessor.
+  const chained = async (seq: number, prev: string | undefined) => {
+    const event = { ...fullEvent(gateway.source), seq, ...(prev ? { prev } : {}) } as ActorlogEvent;
+    return { event, jws: await gateway.sign(event) };
+  };
+  const flagsOf = async (id: string) => (await rowsOf<{ flags: string[] }>(ctx, `SELECT flags FROM ${ctx.tables.events} FINAL WHERE id = {id:String}`, { id }))[0]?.flags;
+
+  before(async () => {
+    const config = testConfig({ env: { LOG_CHECKPOINT_MS: '200' } });
+    gateway = await registeredEmitter(config.keysFile, 'gw:chain');
+    ctx = await context(config);
+    running = await startAll(ctx);
+    let prev: string | undefined;
+    for (let seq = 1; seq <= 6; seq++) {
+      const e = await chained(seq, prev);
+      signed.push(e);
+      prev = digest(e.jws);
+    }
+  });
+  after(async () => {
+    await running.close();
+  });
+
+  test('an unbroken chain raises nothing', async () => {
+    assert.equal((await post(running.ingestUrl!, JSON.stringify({ events: signed.slice(0, 3).map((s) => s.jws) }), 'application/json')).status, 202);
+    for (const s of signed.slice(0, 3)) assert.deepEqual(await flagsOf(s.event.id), []);
+  });
+
+  test('seq 4 and 5 withheld, seq 6 renumbered 4: a chain break, not a gap', async () => {
+    // The emitter's key signs what the one in the middle hands it: event 6's
+    // content and prev, with seq 4 so the sequence looks continuous.
+    const forged = { event: { ...signed[5]!.event, id: `${signed[5]!.event.id.slice(0, -4)}beef`, seq: 4 } as ActorlogEvent, jws: '' };
+    forged.jws = await gateway.sign(forged.event);
+    assert.equal((await post(running.ingestUrl!, forged.jws, 'application/jose')).status, 202);
+    assert.deepEqual(await flagsOf(forged.event.id), ['chain_break']);
+    const breaks = await rowsOf<{ source: string; seq: number; event_id: string; expected: string; got: string }>(ctx, `SELECT source, seq, event_id, expected, got FROM ${ctx.tables.chainBreaks} FINAL`);
+    assert.deepEqual(breaks.map((b) => ({ ...b, seq: Number(b.seq) })), [
+      { source: 'gw:chain', seq: 4, event_id: forged.event.id, expected: digest(signed[2]!.jws), got: digest(signed[4]!.jws) },
+    ]);
+    const gaps = await rowsOf(ctx, `SELECT * FROM ${ctx.tables.sequenceGaps} FINAL WHERE source = 'gw:chain'`);
+    assert.equal(gaps.length, 0, 'the forged seq hides the gap; only the chain shows it');
+
+    // The auditor finds the same break from an export alone.
+    const note = await eventually(async () => {
+      const res = await api(running.queryUrl!, '/v1/log/checkpoint');
+      return res.status === 200 && (res.body as string).split('\n')[1] === '4' ? (res.body as string) : undefined;
+    }, 'checkpoint 4');
+    const key = ((await api(running.queryUrl!, '/v1/log/key')).body as string).trim();
+    const exported = await (await fetch(`${running.queryUrl}/v1/log/export`, { headers: { authorization: 'Bearer test-analyst-token' } })).text();
+    const verdict = verifyExport(exported.split('\n'), note, key);
+    assert.equal(verdict.ok, false);
+    assert.deepEqual(verdict.problems, [
+      `emitter gw:chain: seq 4 (event ${forged.event.id}) does not chain to seq 3 (event ${signed[2]!.event.id}): events were withheld or replaced between them`,
+    ]);
+  });
+
+  test('a real gap is a sequence gap, not a chain break', async () => {
+    const late = await chained(9, digest(signed[5]!.jws));
+    assert.equal((await post(running.ingestUrl!, late.jws, 'application/jose')).status, 202);
+    assert.deepEqual(await flagsOf(late.event.id), ['sequence_gap']);
+  });
+});
