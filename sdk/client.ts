@@ -119,6 +119,7 @@ export class EmitterClient {
       source: this.opts.source,
       time: parsed.time ?? new Date().toISOString(),
       seq: this.state.nextSeq(),
+      ...(this.state.prev ? { prev: this.state.prev } : {}),
     });
     this.signer ??= importSigningKey(this.opts.privateJwk);
     this.state.enqueue(await signEvent(event, await this.signer));
