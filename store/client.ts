@@ -2,6 +2,7 @@
 // to a server when CLICKHOUSE_URL is set, or driving the embedded engine (chdb)
 // in-process under DATA_DIR otherwise. Only the connection differs.
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
@@ -25,9 +26,18 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
   fs.mkdirSync(cfg.embeddedPath, { recursive: true });
   // chdb types its connection against @clickhouse/client-common, which the
   // client now bundles as its own copy; the shapes are the same at run time.
-  const connection = createChdbConnection({ path: cfg.embeddedPath }) as unknown as EmbeddedConnection;
-  return createClient({ connection });
+  const chdbConnection = createChdbConnection({ path: cfg.embeddedPath });
+  const client = createClient({ connection: chdbConnection as unknown as EmbeddedConnection });
+  embedded.set(client, chdbConnection.chdb);
+  return client;
 }
+
+// The embedded engine's own insert: the bytes go to the engine as they are
+// (the client's insert turns them into one SQL string first).
+interface RawInsert {
+  rawInsert(params: { table: string; values: Buffer; format: 'TabSeparated'; columns: readonly string[] }): Promise<unknown>;
+}
+const embedded = new WeakMap<Storage, RawInsert>();
 
 // ClickHouse errors that mean the statement itself is wrong: retrying the
 // same statement cannot help. Every other failure of storage (down, a table
@@ -90,6 +100,18 @@ export function select<T>(storage: Storage, query: string, params: Record<string
 export async function insertRows(storage: Storage, table: string, values: readonly object[]): Promise<void> {
   if (values.length === 0) return;
   await guarded(() => storage.insert({ table, values: values as Record<string, unknown>[], format: 'JSONEachRow' }));
+}
+
+// Rows already encoded as TabSeparated, one a line, in the order of `columns`.
+// The fastest text format both transports take (see store/tsv.ts).
+export async function insertTabSeparated(storage: Storage, table: string, columns: readonly string[], body: Buffer): Promise<void> {
+  if (body.length === 0) return;
+  const raw = embedded.get(storage);
+  await guarded(() =>
+    raw
+      ? raw.rawInsert({ table, values: body, format: 'TabSeparated', columns })
+      : storage.insert({ table, values: Readable.from([body]), format: 'TabSeparated', columns: columns as [string, ...string[]] }),
+  );
 }
 
 // A statement that returns no rows (DDL, INSERT ... SELECT).
