@@ -22,6 +22,9 @@ import { createProcessorState } from '../processor/batch.js';
 import type { BatchSink, RunnerDeps } from '../processor/runner.js';
 import { transparencyLogSink } from '../processor/sinks/transparency-log.js';
 import { ocsfStreamSink } from '../processor/sinks/ocsf-stream.js';
+import { loadSubscriptions } from '../webhooks/subscriptions.js';
+import { findingWebhookSink } from '../webhooks/sink.js';
+import { startDeliverer } from '../webhooks/deliverer.js';
 import { createService } from '../lib/http.js';
 import { ping } from '../store/client.js';
 import { markSilentEmitters } from '../store/state/sequences.js';
@@ -129,17 +132,28 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
   return `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
 }
 
+// Signed webhooks for findings (docs/webhooks.md), run where batches are
+// stored: their sink queues, their deliverer sends. None without subscriptions.
+async function findingWebhooks(ctx: Context): Promise<{ sink: BatchSink; deliverer: Periodic } | undefined> {
+  const subscriptions = loadSubscriptions(ctx.config.webhooks.file);
+  if (subscriptions.length === 0) return undefined;
+  const key = await loadReportKey(ctx.config.reports.signingKeyFile);
+  return { sink: findingWebhookSink({ ...ctx, key, subscriptions }), deliverer: startDeliverer(ctx, ctx.config.webhooks) };
+}
+
 export async function startIngest(ctx: Context): Promise<Running> {
   const { config } = ctx;
   let sink: IngestSink;
   let log: ReturnType<typeof transparencyLog> | undefined;
+  let webhooks: Awaited<ReturnType<typeof findingWebhooks>>;
   if (config.kafka) {
     const kafka = createKafka(config.kafka, 'ingest', config.logLevel, FAST_FAIL_RETRY);
     await ensureTopics(kafka, config.kafka);
     sink = await createKafkaSink(kafka, config.kafka);
   } else {
     log = transparencyLog(ctx);
-    sink = createEmbeddedSink(runnerDeps(ctx, log.appender));
+    webhooks = await findingWebhooks(ctx);
+    sink = createEmbeddedSink(runnerDeps(ctx, log.appender, webhooks ? [webhooks.sink] : []));
   }
   const silence = config.kafka ? undefined : watchSilence(ctx);
   const app = buildIngestServer({ sink, metrics: ctx.metrics, logLevel: config.logLevel, ...config.ingest });
@@ -150,6 +164,7 @@ export async function startIngest(ctx: Context): Promise<Running> {
       await app.close();
       await silence?.stop();
       await sink.close();
+      await webhooks?.deliverer.stop();
       await log?.stop();
     },
   };
@@ -166,7 +181,9 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
   // The SIEM stream (docs/ocsf.md), on its own client: its cluster may be another.
   const { ocsf } = config.kafka;
   const siem = ocsf ? ocsfStreamSink(createKafka({ ...config.kafka, brokers: ocsf.brokers }, 'ocsf-stream', config.logLevel), ocsf.topic, config.kafka.partitions) : undefined;
-  const consumer = await startConsumer({ ...runnerDeps(ctx, log.appender, siem ? [siem] : []), kafka, kafkaConfig: config.kafka });
+  const webhooks = await findingWebhooks(ctx);
+  const extraSinks = [...(siem ? [siem] : []), ...(webhooks ? [webhooks.sink] : [])];
+  const consumer = await startConsumer({ ...runnerDeps(ctx, log.appender, extraSinks), kafka, kafkaConfig: config.kafka });
   const silence = watchSilence(ctx);
   // Not awaited: ingest and the query API serve while the group rebalances.
   consumer.joined.then(
@@ -181,6 +198,7 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
       await app?.close();
       await consumer.stop();
       await siem?.close();
+      await webhooks?.deliverer.stop();
       await silence.stop();
       await log.stop();
     },

@@ -52,6 +52,12 @@ export const envSchema = z.object({
   ACTORLOG_AUTH_CLAIM_SEPARATOR: z.enum(CLAIM_SEPARATORS).default('none'),
   QUERY_RATE_LIMIT: positive.default(600),
   REPORT_TICK_MS: positive.default(30_000),
+  // Signed webhooks for findings (docs/webhooks.md).
+  WEBHOOKS_FILE: optionalText,
+  WEBHOOK_TICK_MS: positive.default(1_000),
+  WEBHOOK_TIMEOUT_MS: positive.default(5_000),
+  WEBHOOK_RETRY_BASE_MS: positive.default(1_000),
+  WEBHOOK_MAX_ATTEMPTS: positive.default(15),
   INGEST_BODY_LIMIT: positive.default(5 * 1024 * 1024),
   INGEST_MAX_EVENTS: positive.default(1000),
   EVENT_MAX_BYTES: positive.default(64 * 1024),
@@ -99,6 +105,7 @@ export interface Config {
     rateLimit: number;
   };
   reports: { tickMs: number; dir: string; signingKeyFile: string };
+  webhooks: { file?: string; tickMs: number; timeoutMs: number; retryBaseMs: number; maxAttempts: number };
   // port: health, readiness and /metrics of `actorlog processor` run alone.
   processor: { port: number; clockSkewFutureMs: number; clockSkewPastMs: number; emitterSilentAfterMs: number };
   // The transparency log (docs/transparency-log.md): checkpoint origin (also
@@ -164,6 +171,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
       rateLimit: e.QUERY_RATE_LIMIT,
+    },
+    webhooks: {
+      file: e.WEBHOOKS_FILE ? path.resolve(e.WEBHOOKS_FILE) : undefined,
+      tickMs: e.WEBHOOK_TICK_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
     },
     reports: {
       tickMs: e.REPORT_TICK_MS,

@@ -24,6 +24,8 @@ export interface Manifest {
 export interface ReportKey {
   kid: string;
   sign(manifest: Manifest): Promise<string>;
+  // Any other document actorlog signs with the same key (webhook findings).
+  signAs(typ: string, payload: unknown): Promise<string>;
   jwks: JSONWebKeySet;
 }
 
@@ -44,11 +46,13 @@ export async function loadReportKey(file: string): Promise<ReportKey> {
   const { d: _d, ...publicJwk } = privateJwk;
   const key = await importJWK(privateJwk, 'EdDSA');
   const kid = privateJwk.kid!;
+  const signAs = (typ: string, payload: unknown) =>
+    new CompactSign(Buffer.from(JSON.stringify(payload))).setProtectedHeader({ alg: 'EdDSA', kid, typ }).sign(key);
   return {
     kid,
     jwks: { keys: [publicJwk] },
-    sign: (manifest) =>
-      new CompactSign(Buffer.from(JSON.stringify(manifest))).setProtectedHeader({ alg: 'EdDSA', kid, typ: MANIFEST_TYP }).sign(key),
+    sign: (manifest) => signAs(MANIFEST_TYP, manifest),
+    signAs,
   };
 }
 

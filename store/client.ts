@@ -142,6 +142,7 @@ export interface Tables {
   reportDefinitions: string;
   reportRuns: string;
   reportClaims: string;
+  webhookDeliveries: string;
 }
 
 export function tablesOf(database: string): Tables {
@@ -160,5 +161,6 @@ export function tablesOf(database: string): Tables {
     reportDefinitions: `${database}.report_definitions`,
     reportRuns: `${database}.report_runs`,
     reportClaims: `${database}.report_claims`,
+    webhookDeliveries: `${database}.webhook_deliveries`,
   };
 }

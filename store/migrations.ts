@@ -254,4 +254,30 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = ReplacingMergeTree ORDER BY (source, seq, event_id)`,
     ],
   },
+  {
+    version: 7,
+    name: 'webhook deliveries',
+    statements: (db) => [
+      // One row per finding to send to one subscriber, and its latest attempt
+      // (docs/webhooks.md). The row with the greatest updated_at wins: a
+      // finding queued again after a redelivered batch carries its event's
+      // receipt time, so it never undoes a later attempt.
+      `CREATE TABLE IF NOT EXISTS ${db}.webhook_deliveries (
+        delivery_id String,
+        subscription_id String,
+        tenant LowCardinality(String),
+        kind LowCardinality(String),
+        event_id String,
+        url String,
+        payload String,
+        status LowCardinality(String),
+        attempts UInt32,
+        last_status UInt16,
+        last_error String,
+        created_at DateTime64(3, 'UTC'),
+        next_attempt_at DateTime64(3, 'UTC'),
+        updated_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY (tenant, delivery_id)`,
+    ],
+  },
 ];

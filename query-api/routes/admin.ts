@@ -3,9 +3,37 @@ import { z } from 'zod';
 import { listKeys } from '../../keys/lifecycle.js';
 import { readRegistry } from '../../keys/registry.js';
 import { listAccessLog } from '../../store/access-log.js';
+import { listDeliveries } from '../../store/webhooks.js';
+import { fromClickHouseTime } from '../../lib/time.js';
 import { identifier, access, present, windowOf, windowSchema, type App, type RouteDeps } from '../context.js';
 
 export function adminRoutes(app: App, deps: RouteDeps): void {
+  app.get(
+    '/v1/admin/webhooks/deliveries',
+    {
+      schema: {
+        summary: 'Finding webhooks: each delivery (subscription, kind, event), its status, attempts, last HTTP status or error, next attempt',
+        tags: ['admin'],
+        querystring: z.strictObject({
+          tenant: identifier.optional(),
+          status: z.enum(['pending', 'delivered', 'failed']).optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+        }),
+      },
+    },
+    async (request) => {
+      const scope = access(request, 'admin', request.query.tenant);
+      const rows = await listDeliveries(deps.storage, deps.tables, scope, { status: request.query.status, limit: request.query.limit });
+      request.rowsReturned = rows.length;
+      const times = (r: (typeof rows)[number]) => ({
+        created_at: fromClickHouseTime(r.created_at),
+        next_attempt_at: fromClickHouseTime(r.next_attempt_at),
+        updated_at: fromClickHouseTime(r.updated_at),
+      });
+      return { deliveries: rows.map((r) => ({ ...r, ...times(r) })) };
+    },
+  );
+
   app.get(
     '/v1/admin/access-log',
     {

@@ -1,0 +1,84 @@
+// The findings a stored event raises, and the document a subscriber
+// receives for one (signed as a JWS, docs/webhooks.md).
+import { createHash } from 'node:crypto';
+import type { EventRow } from '../schemas/row.js';
+import { fromClickHouseTime } from '../lib/time.js';
+import type { FindingKind, Subscription } from './subscriptions.js';
+
+export const FINDING_TYP = 'actorlog-finding+jws';
+
+export interface Finding {
+  v: 1;
+  // stable for one subscriber, one event and one kind: a receiver deduplicates on it
+  delivery_id: string;
+  subscription_id: string;
+  kind: FindingKind;
+  tenant: string;
+  flags: string[];
+  event: {
+    id: string;
+    type: string;
+    time: string;
+    source: string;
+    seq: number;
+    human_sub: string;
+    agent_id: string;
+    server_id: string;
+    tool_name: string;
+    outcome: string;
+  };
+  // where the full event is: GET /v1/events/{id}
+  event_path: string;
+}
+
+const OWN_KIND: Record<string, FindingKind> = { sequence_gap: 'sequence_gap', emitter_silent: 'emitter_silent' };
+
+export function findingKinds(flags: readonly string[]): Map<FindingKind, string[]> {
+  const kinds = new Map<FindingKind, string[]>();
+  for (const flag of flags) {
+    const kind = OWN_KIND[flag] ?? 'flag';
+    kinds.set(kind, [...(kinds.get(kind) ?? []), flag]);
+  }
+  return kinds;
+}
+
+const isoTime = (value: string) => (value.includes('T') ? value : fromClickHouseTime(value));
+
+export function deliveryId(subscriptionId: string, eventId: string, kind: string): string {
+  return createHash('sha256').update(`${subscriptionId}\n${eventId}\n${kind}`).digest('hex').slice(0, 32);
+}
+
+// Every (subscription, finding) pair one stored row gives.
+export function findingsFor(row: EventRow, subscriptions: readonly Subscription[]): { subscription: Subscription; finding: Finding }[] {
+  const out: { subscription: Subscription; finding: Finding }[] = [];
+  for (const [kind, flags] of findingKinds(row.flags)) {
+    for (const subscription of subscriptions) {
+      if (subscription.tenant !== row.tenant || !subscription.kinds.includes(kind)) continue;
+      out.push({
+        subscription,
+        finding: {
+          v: 1,
+          delivery_id: deliveryId(subscription.id, row.id, kind),
+          subscription_id: subscription.id,
+          kind,
+          tenant: row.tenant,
+          flags,
+          event: {
+            id: row.id,
+            type: row.type,
+            time: isoTime(row.time),
+            source: row.source,
+            seq: Number(row.seq),
+            human_sub: row.human_sub,
+            agent_id: row.agent_id,
+            server_id: row.server_id,
+            tool_name: row.tool_name,
+            outcome: row.outcome,
+          },
+          event_path: `/v1/events/${encodeURIComponent(row.id)}`,
+        },
+      });
+    }
+  }
+  return out;
+}
