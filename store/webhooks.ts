@@ -1,4 +1,4 @@
-// The webhook delivery log (migration 6): findings queued for subscribers,
+// The webhook delivery log (migration 7): findings queued for subscribers,
 // the ones due for an attempt, each attempt's outcome, and the log for admins.
 import { insertRows, select, type Storage, type Tables } from './client.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';

@@ -31,7 +31,7 @@ export interface Finding {
   event_path: string;
 }
 
-const OWN_KIND: Record<string, FindingKind> = { sequence_gap: 'sequence_gap', emitter_silent: 'emitter_silent' };
+const OWN_KIND: Record<string, FindingKind> = { sequence_gap: 'sequence_gap', emitter_silent: 'emitter_silent', chain_break: 'chain_break' };
 
 export function findingKinds(flags: readonly string[]): Map<FindingKind, string[]> {
   const kinds = new Map<FindingKind, string[]>();

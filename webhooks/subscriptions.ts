@@ -6,7 +6,7 @@ import { ActorlogError } from '../lib/errors.js';
 
 // flag: any flag raised on a stored event other than the two below, which
 // have kinds of their own (docs/flags.md).
-export const FINDING_KINDS = ['flag', 'sequence_gap', 'emitter_silent'] as const;
+export const FINDING_KINDS = ['flag', 'sequence_gap', 'emitter_silent', 'chain_break'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 const subscriptionSchema = z.strictObject({

@@ -96,6 +96,7 @@ const HIGH: ReadonlySet<string> = new Set<Flag>([
   'scope_widening',
   'after_revocation',
   'jti_reuse',
+  'chain_break',
 ]);
 const MEDIUM: ReadonlySet<string> = new Set<Flag>(['scope_exceeded', 'expired_token']);
 const SEVERITY = { 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High' } as const;
@@ -125,6 +126,7 @@ interface Actor {
   scopes?: string[];
 }
 interface StoredEvent {
+  prev?: string;
   actors?: Actor[];
   lifecycle?: { change: string; roles?: string[] };
 }
@@ -207,6 +209,7 @@ const FLAG_TEXT: Record<string, string> = {
   jti_reuse: 'one token id was presented at two servers',
   sequence_gap: 'events from this emitter are missing before this one',
   emitter_silent: 'the emitter had gone silent before this event',
+  chain_break: "the emitter's hash chain does not link: events were withheld or replaced",
 };
 
 function flagEnrichments(flags: readonly string[], receivedMs: number): Obj[] | undefined {
@@ -290,6 +293,7 @@ function unmapped(row: MappableRow, stored: StoredEvent): Obj {
       context: compact({ span_id: row.span_id, parent_id: row.parent_id, user_agent: row.user_agent }),
       payload: compact({ args_sha256: row.args_sha256, result_sha256: row.result_sha256, bytes: row.payload_bytes }),
       lifecycle: stored.lifecycle,
+      prev: stored.prev,
       attrs: Object.keys(row.attrs).length > 0 ? row.attrs : undefined,
     }),
   };

@@ -148,6 +148,15 @@ test('flags become enrichments, an alert and the severity', async () => {
   assert.ok(o.enrichments.some((e: any) => e.value === 'impersonation' && e.data.flag === 'impersonation'));
 });
 
+test("the emitter's chain link stays with the event, and a chain break is a high-severity alert", async () => {
+  const prev = 'ab'.repeat(32);
+  const [row] = await rows([{ source: 'gw:1', event: { ...fullEvent('gw:1'), prev } as EventInput }]);
+  const o = assertValid({ ...row!, flags: ['chain_break'] }) as Record<string, any>;
+  assert.equal(o.unmapped.actorlog.prev, prev);
+  assert.equal(o.severity_id, 4);
+  assert.equal(o.enrichments[0].value, 'chain_break');
+});
+
 test('the mapping is deterministic', async () => {
   const [row] = await rows([{ source: 'gw:1', event: fullEvent('gw:1') as EventInput }]);
   assert.deepEqual(toOcsf(row!), toOcsf(row!));
