@@ -43,12 +43,11 @@ export async function emitCommand(args: EmitArgs): Promise<number> {
   });
   const ids: string[] = [];
   for (const event of events) ids.push(await client.emit(event));
-  try {
-    await client.close();
-    for (const id of ids) if (!rejected.has(id)) process.stdout.write(`${id}\n`);
-    return rejected.size > 0 ? 1 : 0;
-  } catch (err) {
-    process.stderr.write(`not sent (${client.pending} events kept in ${args.stateDir} for the next run): ${(err as Error).message}\n`);
+  const result = await client.close();
+  if (result.error) {
+    process.stderr.write(`not sent (${result.pending} events kept in ${args.stateDir} for the next run): ${result.error.message}\n`);
     return 2;
   }
+  for (const id of ids) if (!rejected.has(id)) process.stdout.write(`${id}\n`);
+  return rejected.size > 0 ? 1 : 0;
 }

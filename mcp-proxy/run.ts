@@ -46,7 +46,7 @@ export function proxyParts(options: ProxyOptions, log: (line: string) => void) {
   const close = async () => {
     const settled = await Promise.race([
       emitter.close().then(
-        () => 'sent',
+        (result) => (result.pending > 0 ? 'kept' : 'sent'),
         () => 'kept',
       ),
       new Promise<string>((resolve) => setTimeout(() => resolve('kept'), CLOSE_WAIT_MS).unref()),

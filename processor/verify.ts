@@ -1,7 +1,7 @@
 // Verifies one inspected envelope against the emitter's registered key and
 // validates the verified payload as a v1 event.
 import { compactVerify, errors as joseErrors } from 'jose';
-import { eventSchema, type ActorlogEvent } from '../schemas/event.js';
+import { algsForKey, eventSchema, type ActorlogEvent } from '../schemas/event.js';
 import type { Inspection } from '../schemas/envelope.js';
 import type { QuarantineReason } from '../lib/errors.js';
 import type { KeyResolver, ResolvedKey } from './key-resolver.js';
@@ -37,8 +37,9 @@ export async function verifyEnvelope(inspection: Extract<Inspection, { ok: true 
   }
   const resolved = await resolving;
   try {
-    // Only the algorithm the key was registered for: a header cannot pick another.
-    await compactVerify(compact, resolved.key, { algorithms: [resolved.alg] });
+    // Only the algorithm the key was registered for (under either of its
+    // names, RFC 9864): a header cannot pick another.
+    await compactVerify(compact, resolved.key, { algorithms: algsForKey(resolved.alg) });
   } catch (err) {
     if (err instanceof joseErrors.JOSEAlgNotAllowed) {
       return { ok: false, reason: 'alg_not_allowed', detail: `key ${header.kid} is registered for ${resolved.alg}, not ${header.alg}` };

@@ -59,6 +59,14 @@ function decodeJsonObject(segment: string, notObject: QuarantineReason): Decoded
   return { ok: true, value: value as Record<string, unknown> };
 }
 
+// RFC 7515 section 4.1.9: `typ` is a media type, compared case-insensitively,
+// and `application/` may be left out.
+export function typMatches(typ: unknown): boolean {
+  if (typeof typ !== 'string') return false;
+  const lower = typ.toLowerCase();
+  return lower === JWS_TYP || lower === `application/${JWS_TYP}`;
+}
+
 const stringOrUndefined = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v.slice(0, 256) : undefined);
 
 export function inspectEnvelope(raw: Uint8Array, maxBytes: number): Inspection {
@@ -95,7 +103,7 @@ export function inspectEnvelope(raw: Uint8Array, maxBytes: number): Inspection {
   if (!(ALLOWED_ALGS as readonly unknown[]).includes(header.alg)) {
     return fail('alg_not_allowed', `alg ${JSON.stringify(header.alg)} is not one of ${ALLOWED_ALGS.join(', ')}`);
   }
-  if (header.typ !== JWS_TYP) return fail('typ_invalid', `typ must be ${JWS_TYP}`);
+  if (!typMatches(header.typ)) return fail('typ_invalid', `typ must be ${JWS_TYP} (case-insensitive, application/ prefix optional)`);
   if (typeof header.kid !== 'string' || header.kid === '') return fail('kid_missing', 'the header names no kid');
   if (!decodedPayload.ok) return fail(decodedPayload.reason, `payload: ${decodedPayload.detail}`);
   if (!claimed.source) return fail('source_missing', 'the payload has no source');

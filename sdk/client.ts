@@ -1,13 +1,13 @@
 // The emitter SDK: what a gateway, MCP server or agent runtime embeds to
 // report what it did. `emit` fills the envelope (id, time, seq, source), signs,
-// and puts the event in a durable outbox before it returns; a background loop
+// and resolves once the event is in the durable outbox (group commit: one
+// fsync for all emits made while the previous write ran); a background loop
 // sends the outbox to ingest in batches and retries with backoff until ingest
 // has answered for every event. Nothing signed is dropped silently: an event
 // ingest refuses is reported to `onRejected` (and ingest keeps it in quarantine).
-import type { JWK } from 'jose';
-import { eventSchema, eventInputSchema, type ActorlogEvent, type EventInput } from './schema/event.js';
-import { importSigningKey, signEvent, type SigningKey } from './sign.js';
-import { EmitterState } from './state.js';
+import { eventSchema, type ActorlogEvent, type EventInput } from './schema/event.js';
+import { Outbox } from './outbox.js';
+import { importSigningKey, signEvent, type PrivateJwk, type SigningAlg, type SigningKey } from './sign.js';
 import { uuidv7 } from './uuidv7.js';
 
 export interface EmitterOptions {
@@ -16,7 +16,10 @@ export interface EmitterOptions {
   // The emitter id the key is registered for, e.g. gw:prod-1
   source: string;
   // The private JWK printed by `actorlog keys generate` (with kid and alg).
-  privateJwk: JWK;
+  privateJwk: PrivateJwk;
+  // The JWS alg; defaults to the JWK's alg (EdDSA for Ed25519 keys). `Ed25519`
+  // is the fully specified name RFC 9864 prefers to EdDSA.
+  alg?: SigningAlg;
   // Where seq and the outbox live; one folder per emitter process.
   stateDir: string;
   // Events per request (default 100).
@@ -44,7 +47,10 @@ export interface Rejection {
 export interface FlushResult {
   sent: number;
   rejected: Rejection[];
+  // Events still in the outbox (sent on the next start with the same stateDir).
   pending: number;
+  // Why they are still there, when a send failed (close() only; flush() throws).
+  error?: SendError;
 }
 
 interface IngestAnswer {
@@ -63,12 +69,16 @@ export class SendError extends Error {
   }
 }
 
+// Envelope fields the SDK owns; an input that sets them is refused rather
+// than silently overwritten.
+const OWNED_FIELDS = ['specversion', 'source', 'seq', 'prev'] as const;
+
 export class EmitterClient {
-  private readonly opts: Required<Omit<EmitterOptions, 'onRejected' | 'onSendError' | 'heartbeat'>> &
-    Pick<EmitterOptions, 'onRejected' | 'onSendError' | 'heartbeat'>;
-  private readonly state: EmitterState;
-  private signer?: Promise<SigningKey>;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly opts: Required<Omit<EmitterOptions, 'onRejected' | 'onSendError' | 'heartbeat' | 'alg'>> &
+    Pick<EmitterOptions, 'onRejected' | 'onSendError' | 'heartbeat' | 'alg'>;
+  private readonly outbox: Outbox;
+  private signer?: SigningKey;
+  private sending: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   private backoffMs = 0;
@@ -85,9 +95,9 @@ export class EmitterClient {
       ...options,
       endpoint: options.endpoint.replace(/\/+$/, ''),
     };
-    this.state = new EmitterState(options.stateDir, options.source);
+    this.outbox = new Outbox(options.stateDir, options.source);
     // Events a previous run left unsent go first.
-    if (this.state.size > 0) this.schedule(0);
+    if (this.outbox.size > 0) this.schedule(0);
     const { heartbeat } = options;
     if (heartbeat) {
       this.heartbeatTimer = setInterval(() => {
@@ -97,35 +107,44 @@ export class EmitterClient {
     }
   }
 
+  // Events written to the outbox and not yet answered for by ingest.
   get pending(): number {
-    return this.state.size;
+    return this.outbox.size;
   }
 
-  // Signs and queues one event durably; returns its id. Emits are serialised
-  // so seq order equals outbox order equals send order.
+  // Validates, numbers and signs the event at once (synchronously, so seq
+  // order is call order), then resolves with its id when it is durable. An
+  // invalid event rejects without using a seq.
   emit(input: EventInput): Promise<string> {
     if (this.closed) return Promise.reject(new Error('the emitter is closed'));
-    const run = this.chain.then(() => this.signAndQueue(input));
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  private async signAndQueue(input: EventInput): Promise<string> {
-    const parsed = eventInputSchema.parse(input);
-    const event: ActorlogEvent = eventSchema.parse({
-      specversion: '1.0',
-      ...parsed,
-      id: parsed.id ?? uuidv7(),
-      source: this.opts.source,
-      time: parsed.time ?? new Date().toISOString(),
-      seq: this.state.nextSeq(),
-      ...(this.state.prev ? { prev: this.state.prev } : {}),
+    let event: ActorlogEvent;
+    let jws: string;
+    try {
+      const owned = OWNED_FIELDS.filter((field) => field in input);
+      if (owned.length > 0) throw new TypeError(`emit fills ${owned.join(', ')}; leave them out of the input`);
+      const unsigned = {
+        specversion: '1.0',
+        ...input,
+        id: input.id ?? uuidv7(),
+        source: this.opts.source,
+        time: input.time ?? new Date().toISOString(),
+        seq: 0,
+      };
+      event = eventSchema.parse(unsigned);
+      this.signer ??= importSigningKey(this.opts.privateJwk, this.opts.alg);
+      event.seq = this.outbox.nextSeq();
+      // The hash chain: the digest of this emitter's previous signed event.
+      const prev = this.outbox.prev;
+      if (prev) event.prev = prev;
+      jws = signEvent(event, this.signer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const id = event.id;
+    return this.outbox.append(jws).then(() => {
+      this.schedule(this.outbox.size >= this.opts.batchSize ? 0 : this.opts.flushIntervalMs);
+      return id;
     });
-    this.signer ??= importSigningKey(this.opts.privateJwk);
-    this.state.enqueue(await signEvent(event, await this.signer));
-    if (this.state.size >= this.opts.batchSize) this.schedule(0);
-    else this.schedule(this.opts.flushIntervalMs);
-    return event.id;
   }
 
   private schedule(delayMs: number): void {
@@ -144,16 +163,19 @@ export class EmitterClient {
   // Sends everything queued; resolves when the outbox is empty, throws a
   // SendError (events stay queued, a retry is scheduled) when ingest cannot take them.
   flush(): Promise<FlushResult> {
-    const run = this.chain.then(() => this.sendAll());
-    this.chain = run.catch(() => undefined);
+    const run = this.sending.then(async () => {
+      await this.outbox.written();
+      return this.sendAll();
+    });
+    this.sending = run.catch(() => undefined);
     return run;
   }
 
   private async sendAll(): Promise<FlushResult> {
     const result: FlushResult = { sent: 0, rejected: [], pending: 0 };
     let size = this.opts.batchSize;
-    while (this.state.size > 0) {
-      const batch = this.state.peek(size);
+    while (this.outbox.size > 0) {
+      const batch = this.outbox.peek(size);
       let answer: IngestAnswer;
       try {
         answer = await this.post(batch);
@@ -175,9 +197,9 @@ export class EmitterClient {
       result.sent += answer.accepted?.length ?? 0;
       this.totals.sent += answer.accepted?.length ?? 0;
       this.totals.rejected += answer.rejected?.length ?? 0;
-      this.state.settle(batch.length);
+      this.outbox.settle(batch.length);
     }
-    result.pending = this.state.size;
+    result.pending = this.outbox.size;
     return result;
   }
 
@@ -201,13 +223,25 @@ export class EmitterClient {
     throw new SendError(`${response.status} ${answer.error?.code ?? ''} ${answer.error?.message ?? ''}`.trim(), retriable);
   }
 
-  // Sends what is queued, then stops the background loop.
+  // Sends what is queued, then stops the background loop and closes the
+  // outbox. With ingest down it does not throw: the result says how many
+  // events stay in the outbox and why; the next client on the same stateDir sends them.
   async close(): Promise<FlushResult> {
     clearInterval(this.heartbeatTimer);
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    return this.flush();
+    const sentBefore = this.totals.sent;
+    try {
+      return await this.flush();
+    } catch (err) {
+      if (!(err instanceof SendError)) throw err;
+      this.opts.onSendError?.(err);
+      return { sent: this.totals.sent - sentBefore, rejected: [], pending: this.outbox.size, error: err };
+    } finally {
+      if (this.timer) clearTimeout(this.timer);
+      await this.outbox.close();
+    }
   }
 }
 

@@ -245,4 +245,13 @@ export type EventInput = z.input<typeof eventInputSchema>;
 
 // Protected header of the compact JWS that carries an event.
 export const JWS_TYP = 'actorlog-event+jws';
-export const ALLOWED_ALGS = ['EdDSA', 'ES256'] as const;
+// `Ed25519` is the fully specified name RFC 9864 gives what `EdDSA` means with
+// an Ed25519 key (and deprecates `EdDSA` for); both are accepted.
+export const ALLOWED_ALGS = ['EdDSA', 'Ed25519', 'ES256'] as const;
+export type SignatureAlg = (typeof ALLOWED_ALGS)[number];
+
+// The header algs a key registered for `alg` verifies: the two names of the
+// Ed25519 signature are one algorithm, so a key registered under either takes both.
+export function algsForKey(alg: SignatureAlg): SignatureAlg[] {
+  return alg === 'ES256' ? ['ES256'] : ['EdDSA', 'Ed25519'];
+}

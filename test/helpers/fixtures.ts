@@ -21,7 +21,7 @@ export interface TestEmitter {
 export async function registeredEmitter(registryFile: string, source: string, alg: SigningAlg = 'EdDSA'): Promise<TestEmitter> {
   const key = await generateAndRegister(registryFile, source, alg);
   const signer = await importSigningKey(key.privateJwk);
-  return { source, key, signer, sign: (event) => signEvent(event, signer) };
+  return { source, key, signer, sign: async (event) => signEvent(event, signer) };
 }
 
 // A complete mcp.tool.call: Alice's research agent, through an exchanged

@@ -35,6 +35,8 @@ test('each structural fault has its own reason', () => {
     ['crit', envelope({ ...header, crit: ['exp'] }, payload), 'header_forbidden_param'],
     ['b64 false', envelope({ ...header, b64: false }, payload), 'header_forbidden_param'],
     ['wrong typ', envelope({ ...header, typ: 'JWT' }, payload), 'typ_invalid'],
+    ['typ with another prefix', envelope({ ...header, typ: 'text/actorlog-event+jws' }, payload), 'typ_invalid'],
+    ['typ missing', envelope({ alg: 'EdDSA', kid: 'k1' }, payload), 'typ_invalid'],
     ['no kid', envelope({ alg: 'EdDSA', typ: 'actorlog-event+jws' }, payload), 'kid_missing'],
     ['payload not JSON', Buffer.from(`${b64url(header)}.${b64url('hello')}.c2ln`), 'payload_not_json'],
     ['payload without source', envelope(header, { id: 'e1' }), 'source_missing'],
@@ -57,4 +59,11 @@ test('a refused envelope still reports the emitter and event it claims', () => {
 
 test('surrounding whitespace (a trailing newline) is tolerated', () => {
   assert.equal(reasonOf(Buffer.concat([envelope(header, payload), Buffer.from('\r\n')])), 'ok');
+});
+
+test('typ is a media type (RFC 7515 4.1.9): case-insensitive, application/ prefix optional; alg Ed25519 (RFC 9864) beside EdDSA', () => {
+  for (const typ of ['actorlog-event+jws', 'Actorlog-Event+JWS', 'application/actorlog-event+jws', 'APPLICATION/actorlog-event+jws']) {
+    assert.equal(reasonOf(envelope({ ...header, typ }, payload)), 'ok', typ);
+  }
+  assert.equal(reasonOf(envelope({ ...header, alg: 'Ed25519' }, payload)), 'ok');
 });

@@ -45,6 +45,19 @@ test('ES256 keys verify too', async () => {
   assert.equal(result.rows.length, 1);
 });
 
+test('an Ed25519 key registered as EdDSA verifies events signed with alg Ed25519 (RFC 9864) and typ application/...', async () => {
+  const { gateway, run } = await setup();
+  const signer = importSigningKey(gateway.key.privateJwk, 'Ed25519');
+  const fullySpecified = signEvent(fullEvent(gateway.source), signer);
+  const header = { alg: 'EdDSA', kid: gateway.key.kid, typ: 'application/Actorlog-Event+JWS' };
+  const prefixed = await new CompactSign(Buffer.from(JSON.stringify(fullEvent(gateway.source))))
+    .setProtectedHeader(header)
+    .sign(signer.key);
+  const result = await run([record(fullySpecified), record(prefixed)]);
+  assert.deepEqual(result.quarantined.map((q) => q.reason), []);
+  assert.equal(result.rows.length, 2);
+});
+
 test('a tampered payload is quarantined as signature_invalid with its raw bytes', async () => {
   const { gateway, run } = await setup();
   const forged = tamper(await gateway.sign(fullEvent(gateway.source)));

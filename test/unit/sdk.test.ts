@@ -2,6 +2,7 @@
 // control so ingest can be made unavailable and available again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EmitterClient, SendError } from '@actorlog/sdk';
@@ -28,6 +29,15 @@ async function ingestStub() {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   return { endpoint: `http://127.0.0.1:${address.port}`, received, state, close: () => app.close() };
+}
+
+// Polls cond every 5 ms; fails after timeoutMs instead of hanging the run.
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 const signingJwk = async () => (await registeredEmitter(path.join(tempDir(), 'r.json'), 'gw:sdk')).key.privateJwk;
@@ -72,7 +82,12 @@ test('while ingest is down events stay in the outbox, survive a restart, and go 
   const id2 = await first.emit(toolCall());
   await assert.rejects(first.flush(), (err: unknown) => err instanceof SendError && err.retriable);
   assert.equal(first.pending, 2);
-  await assert.rejects(first.close());
+  // close() with ingest down says what is left instead of throwing.
+  const closed = await first.close();
+  assert.equal(closed.pending, 2);
+  assert.equal(closed.sent, 0);
+  assert.ok(closed.error instanceof SendError && closed.error.retriable);
+  await assert.rejects(first.emit(toolCall()), /the emitter is closed/);
 
   // A new process with the same state folder: the outbox and the numbering carry over.
   const second = make();
@@ -87,26 +102,29 @@ test('while ingest is down events stay in the outbox, survive a restart, and go 
   await ingest.close();
 });
 
-test('the background loop retries with backoff until ingest answers', async () => {
+test('the background loop retries with doubling backoff until ingest answers', async () => {
   const ingest = await ingestStub();
   ingest.state.down = true;
-  const errors: Error[] = [];
+  const failedAt: number[] = [];
   const withErrors = new EmitterClient({
     endpoint: ingest.endpoint,
     source: 'gw:sdk',
     privateJwk: await signingJwk(),
     stateDir: tempDir(),
     flushIntervalMs: 5,
-    initialBackoffMs: 5,
-    maxBackoffMs: 20,
-    onSendError: (err) => errors.push(err),
+    initialBackoffMs: 20,
+    maxBackoffMs: 80,
+    onSendError: () => failedAt.push(performance.now()),
   });
   await withErrors.emit(toolCall());
-  while (errors.length < 2) await new Promise((r) => setTimeout(r, 5));
+  await waitUntil(() => failedAt.length >= 5, 'five failed sends');
+  // Timers never fire early, so each wait is at least the backoff: 20, 40, 80, 80.
+  const waits = failedAt.slice(1).map((t, i) => t - failedAt[i]!);
+  [20, 40, 80, 80].forEach((least, i) => assert.ok(waits[i]! >= least - 1, `wait ${i + 1} was ${waits[i]!.toFixed(1)} ms, backoff ${least} ms`));
   ingest.state.down = false;
-  while (withErrors.pending > 0) await new Promise((r) => setTimeout(r, 5));
+  await waitUntil(() => withErrors.pending === 0, 'the outbox to drain once ingest is back');
   assert.equal(ingest.received.length, 1);
-  await withErrors.close();
+  assert.equal((await withErrors.close()).pending, 0);
   await ingest.close();
 });
 
@@ -133,9 +151,84 @@ test('an event ingest refuses is reported, not retried forever, and not silently
 test('the SDK refuses an event that is not valid before signing it', async () => {
   const ingest = await ingestStub();
   const client = (await emitter(ingest.endpoint, tempDir()))();
-  await assert.rejects(client.emit({ ...toolCall(), tenant: '' }));
+  await assert.rejects(client.emit({ ...toolCall(), tenant: '' }), (err: unknown) => err instanceof Error && err.name === 'ZodError' && /tenant/.test(err.message));
   await assert.rejects(client.emit({ ...toolCall(), agent: undefined }), /requires agent/);
+  await assert.rejects(client.emit({ ...toolCall(), seq: 7 } as never), /emit fills seq/);
   assert.equal(client.pending, 0);
+  // Refused events use no seq: the next one is still 1.
+  await client.emit(toolCall());
+  await client.flush();
+  assert.deepEqual(ingest.received.map(payloadOf).map((p) => p.seq), [1]);
   await client.close();
+  await ingest.close();
+});
+
+test('emits made together share one outbox write, each resolving once durable, in seq order', async () => {
+  const ingest = await ingestStub();
+  const stateDir = tempDir();
+  const client = (await emitter(ingest.endpoint, stateDir))();
+  const ids = await Promise.all(Array.from({ length: 50 }, () => client.emit(toolCall())));
+  const lines = fs.readFileSync(path.join(stateDir, 'gw_sdk.outbox'), 'utf8').split('\n').filter(Boolean);
+  assert.equal(lines.length, 50);
+  assert.deepEqual(lines.map((l) => JSON.parse(Buffer.from(l.split('.')[1]!, 'base64url').toString()).id), ids);
+  assert.equal((fs.statSync(path.join(stateDir, 'gw_sdk.outbox')).mode & 0o777).toString(8), '600');
+  const result = await client.close();
+  assert.equal(result.sent, 50);
+  assert.deepEqual(ingest.received.map(payloadOf).map((p) => p.seq), Array.from({ length: 50 }, (_, i) => i + 1));
+  await ingest.close();
+});
+
+test('after a drained outbox and a restart, numbering continues; a torn last line is cut off', async () => {
+  const ingest = await ingestStub();
+  const stateDir = tempDir();
+  const make = await emitter(ingest.endpoint, stateDir);
+  const first = make();
+  await first.emit(toolCall());
+  await first.emit(toolCall());
+  assert.equal((await first.close()).pending, 0);
+  assert.equal(fs.readFileSync(path.join(stateDir, 'gw_sdk.outbox'), 'utf8'), '');
+
+  // A process that died mid-write left half a line without its newline.
+  fs.appendFileSync(path.join(stateDir, 'gw_sdk.outbox'), 'eyJhbGciOi');
+  const second = make();
+  assert.equal(second.pending, 0);
+  await second.emit(toolCall());
+  assert.equal((await second.close()).pending, 0);
+  assert.deepEqual(ingest.received.map(payloadOf).map((p) => p.seq), [1, 2, 3]);
+  // The hash chain continues from the drained outbox's last event.
+  const sha = (raw: Uint8Array) => createHash('sha256').update(Buffer.from(raw).toString('utf8').trim()).digest('hex');
+  assert.equal((payloadOf(ingest.received[2]!) as { prev?: string }).prev, sha(ingest.received[1]!.raw));
+  await ingest.close();
+});
+
+test('settled events are not sent again after a restart, unsettled ones are', async () => {
+  const ingest = await ingestStub();
+  const stateDir = tempDir();
+  const make = await emitter(ingest.endpoint, stateDir);
+  const first = make();
+  const sentId = await first.emit(toolCall());
+  await first.flush();
+  ingest.state.down = true;
+  const keptId = await first.emit(toolCall());
+  assert.equal((await first.close()).pending, 1);
+
+  ingest.state.down = false;
+  const second = make();
+  assert.equal(second.pending, 1);
+  assert.equal((await second.close()).sent, 1);
+  assert.deepEqual(ingest.received.map(payloadOf).map((p) => p.id), [sentId, keptId]);
+  await ingest.close();
+});
+
+test('an Ed25519 key signs as EdDSA by default and as Ed25519 (RFC 9864) when asked', async () => {
+  const ingest = await ingestStub();
+  const privateJwk = await signingJwk();
+  for (const alg of [undefined, 'Ed25519'] as const) {
+    const client = new EmitterClient({ endpoint: ingest.endpoint, source: 'gw:sdk', privateJwk, stateDir: tempDir(), ...(alg ? { alg } : {}) });
+    await client.emit(toolCall());
+    await client.close();
+  }
+  const headers = ingest.received.map((item) => inspectEnvelope(item.raw, 65536)).map((i) => (i.ok ? i.header.alg : i.reason));
+  assert.deepEqual(headers, ['EdDSA', 'Ed25519']);
   await ingest.close();
 });
