@@ -14,6 +14,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, retriable: false, message: 'the caller may not do this' },
   RATE_LIMITED: { status: 429, retriable: true, message: 'too many requests; retry later' },
   NOT_FOUND: { status: 404, retriable: false, message: 'no such resource' },
+  URI_TOO_LONG: { status: 414, retriable: false, message: 'a path segment is longer than any identifier' },
   INVALID_CURSOR: { status: 400, retriable: false, message: 'the cursor is not one this API issued' },
   BUS_UNAVAILABLE: { status: 503, retriable: true, message: 'the event bus cannot take events now; nothing was accepted' },
   STORAGE_UNAVAILABLE: { status: 503, retriable: true, message: 'storage cannot take events now; nothing was accepted' },

@@ -1,8 +1,23 @@
 // What both HTTP services share: one JSON error shape from the catalogue,
 // health and readiness probes, and Prometheus metrics.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ActorlogError } from './errors.js';
 import type { Metrics } from './metrics.js';
+import { redactUrl } from './redact.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    // The caller's own X-Request-Id, bounded, kept beside actorlog's id.
+    callerRequestId?: string;
+  }
+}
+
+// A caller's request id is kept only when it is a short printable token.
+const CALLER_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+// Path ids may be as long as the API's identifier schema allows (256) and are
+// validated there with the one error shape; the router only stops the absurd.
+export const MAX_PARAM_LENGTH = 1024;
 
 export interface ServiceOptions {
   logLevel: string;
@@ -10,16 +25,65 @@ export interface ServiceOptions {
   metrics: Metrics;
   // Readiness: resolves when the service's dependencies answer.
   ready: () => Promise<void>;
+  // Records every answer before it is sent (an onSend hook), refusals by the
+  // framework included; may replace the answer (the query API's access log).
+  record?: (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
 }
 
 export function createService(opts: ServiceOptions): FastifyInstance {
   const fastifyOptions: FastifyServerOptions = {
-    logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel, redact: ['req.headers.authorization'] },
+    logger:
+      opts.logLevel === 'silent'
+        ? false
+        : {
+            level: opts.logLevel,
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            serializers: {
+              // Secrets a caller put in the query string never reach the log.
+              req: (request: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+                method: request.method,
+                url: redactUrl(request.url),
+                remoteAddress: request.ip ?? request.socket?.remoteAddress,
+              }),
+            },
+          },
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    // The request id is the caller's when it sends one, for end-to-end tracing.
-    requestIdHeader: 'x-request-id',
+    // actorlog names each request itself: a caller-chosen id could collide
+    // with another request's or carry anything. The caller's id is kept apart.
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // While stopping, requests already on a connection are answered (and
+    // recorded) rather than refused by the framework unrecorded.
+    return503OnClosing: false,
+    frameworkErrors: (err, request, reply) => {
+      const error =
+        (err as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ActorlogError('URI_TOO_LONG')
+          : new ActorlogError('BAD_REQUEST', (err as { code?: string }).code === 'FST_ERR_BAD_URL' ? 'the URL is not valid' : undefined);
+      void answerRefusal(request, reply, error);
+    },
   };
   const app = Fastify(fastifyOptions);
+
+  async function answerRefusal(request: FastifyRequest, reply: FastifyReply, error: ActorlogError): Promise<void> {
+    readCallerRequestId(request);
+    reply.code(error.statusCode).header('content-type', 'application/json; charset=utf-8').header('x-request-id', request.id);
+    let body: unknown = JSON.stringify(error.toJSON());
+    // No route context: the onSend hooks do not run, so record here.
+    if (opts.record) body = await opts.record(request, reply, body);
+    void reply.send(body);
+  }
+
+  function readCallerRequestId(request: FastifyRequest): void {
+    const header = request.headers['x-request-id'];
+    if (typeof header === 'string' && CALLER_REQUEST_ID.test(header)) request.callerRequestId = header;
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    readCallerRequestId(request);
+    void reply.header('x-request-id', request.id);
+  });
+  if (opts.record) app.addHook('onSend', opts.record);
 
   app.setErrorHandler((err, request, reply) => {
     const error = toActorlogError(err);

@@ -10,7 +10,10 @@ import type { FastifyRequest } from 'fastify';
 import type { ClaimSeparator, Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 
-export const ROLES = ['analyst', 'compliance', 'admin'] as const;
+// platform_admin: the operator of the actorlog deployment, above tenants. It
+// reads the access log and the quarantine whole, including what carries no
+// tenant (refused calls without a valid token, events with no readable tenant).
+export const ROLES = ['analyst', 'compliance', 'admin', 'platform_admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {

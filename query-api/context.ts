@@ -32,6 +32,13 @@ export function access(request: FastifyRequest, role: Role, requestedTenant?: st
 export { present } from '../store/present.js';
 export { identifier, tenantQuery };
 
+// The access log's readers: a platform admin sees every row, those without a
+// tenant included (narrowed by `tenant` if asked); a tenant's admin sees its tenants.
+export function adminScope(request: FastifyRequest, requestedTenant?: string): TenantScope {
+  if (request.principal?.roles.includes('platform_admin')) return { tenants: requestedTenant === undefined ? null : [requestedTenant] };
+  return access(request, 'admin', requestedTenant);
+}
+
 // A time window; without one, the last 24 hours.
 export const windowSchema = {
   from: z.iso.datetime({ offset: true }).optional().describe('start, RFC 3339 (default: 24 hours before `to`)'),

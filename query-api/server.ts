@@ -12,7 +12,7 @@ import { createService } from '../lib/http.js';
 import type { Metrics } from '../lib/metrics.js';
 import { ping, type Storage, type Tables } from '../store/client.js';
 import type { Authenticate } from './auth.js';
-import { accessLogHook } from './access-log.js';
+import { createAccessLog } from './access-log.js';
 import type { RouteDeps } from './context.js';
 import { eventRoutes } from './routes/events.js';
 import { activityRoutes } from './routes/activity.js';
@@ -37,9 +37,11 @@ export interface QueryApiOptions {
 
 export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
   const { storage, tables, metrics } = opts;
+  const accessLog = createAccessLog(storage, tables, metrics);
   const app = createService({
     logLevel: opts.logLevel,
     metrics,
+    record: accessLog.record,
     ready: () => ping(storage),
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -72,12 +74,13 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
       keyGenerator: (request) => request.principal?.sub ?? request.ip,
       errorResponseBuilder: () => new ActorlogError('RATE_LIMITED'),
     });
-    scope.addHook('onResponse', accessLogHook(storage, tables, metrics));
     const routes = scope.withTypeProvider<ZodTypeProvider>();
     const deps: RouteDeps = { storage, tables, keysFile: opts.keysFile };
     for (const register of [eventRoutes, activityRoutes, graphRoutes, findingRoutes, adminRoutes, ...(opts.extraRoutes ?? [])]) {
       register(routes, deps);
     }
   });
+  // Streams that ended while stopping finish their access-log rows before storage closes.
+  app.addHook('onClose', () => accessLog.drain());
   return app;
 }

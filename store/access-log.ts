@@ -3,10 +3,12 @@ import { insertRows, select, type Storage, type Tables } from './client.js';
 import type { TenantScope } from './tenancy.js';
 import { windowCondition, type TimeWindow } from './window.js';
 
-// One row of the access_log table (migration 4); time as stored.
+// One row of the access_log table (migrations 4 and 5); time as stored.
 export interface AccessLogRow {
   time: string;
   request_id: string;
+  caller_request_id: string;
+  phase: 'answered' | 'stream_started' | 'stream_completed' | 'stream_aborted';
   sub: string;
   via: string;
   roles: string[];
@@ -20,8 +22,8 @@ export interface AccessLogRow {
   client_ip: string;
 }
 
-export function insertAccessLog(storage: Storage, tables: Tables, row: AccessLogRow): Promise<void> {
-  return insertRows(storage, tables.accessLog, [row]);
+export function insertAccessLog(storage: Storage, tables: Tables, rows: readonly AccessLogRow[]): Promise<void> {
+  return insertRows(storage, tables.accessLog, rows);
 }
 
 export interface AccessLogFilter {

@@ -280,4 +280,14 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY (tenant, delivery_id)`,
     ],
   },
+  {
+    version: 8,
+    name: 'access log: own request ids and stream phases',
+    statements: (db) => [
+      // request_id is actorlog's own; the caller's X-Request-Id is kept apart.
+      `ALTER TABLE ${db}.access_log ADD COLUMN IF NOT EXISTS caller_request_id String AFTER request_id`,
+      // answered | stream_started | stream_completed | stream_aborted
+      `ALTER TABLE ${db}.access_log ADD COLUMN IF NOT EXISTS phase LowCardinality(String) DEFAULT 'answered' AFTER caller_request_id`,
+    ],
+  },
 ];

@@ -5,7 +5,7 @@ import { readRegistry } from '../../keys/registry.js';
 import { listAccessLog } from '../../store/access-log.js';
 import { listDeliveries } from '../../store/webhooks.js';
 import { fromClickHouseTime } from '../../lib/time.js';
-import { identifier, access, present, windowOf, windowSchema, type App, type RouteDeps } from '../context.js';
+import { identifier, access, adminScope, present, windowOf, windowSchema, type App, type RouteDeps } from '../context.js';
 
 export function adminRoutes(app: App, deps: RouteDeps): void {
   app.get(
@@ -49,7 +49,7 @@ export function adminRoutes(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => {
-      const scope = access(request, 'admin', request.query.tenant);
+      const scope = adminScope(request, request.query.tenant);
       const { window, period } = windowOf(request.query);
       const { sub, route, limit } = request.query;
       const rows = await listAccessLog(deps.storage, deps.tables, scope, window, { sub, route, limit });

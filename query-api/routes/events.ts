@@ -40,9 +40,11 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
       let sent = 0;
       const lines = async function* () {
         for await (const page of searchAll(deps.storage, deps.tables.events, filters, scope, EXPORT_MAX_ROWS, options)) {
-          yield page.map((row) => encode(present(row))).join('');
+          // Counted as handed to the response, so an aborted export is logged
+          // with what the caller may have received.
           sent += page.length;
           request.rowsReturned = sent;
+          yield page.map((row) => encode(present(row))).join('');
         }
       };
       return reply
