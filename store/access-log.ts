@@ -3,7 +3,7 @@ import { insertRows, select, type Storage, type Tables } from './client.js';
 import type { TenantScope } from './tenancy.js';
 import { windowCondition, type TimeWindow } from './window.js';
 
-// One row of the access_log table (migrations 4 and 7); time as stored.
+// One row of the access_log table (migrations 4 and 8); time as stored.
 export interface AccessLogRow {
   time: string;
   request_id: string;
