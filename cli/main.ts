@@ -8,6 +8,7 @@ import { keysCommand } from './keys.js';
 import { reportCommand } from './report.js';
 import { logCommand } from './log.js';
 import { verifyCommand } from './verify.js';
+import { witnessCommand } from './witness.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
 import { emitCommand } from './emit.js';
 import { runDemo } from './demo.js';
@@ -45,6 +46,9 @@ const USAGE = `actorlog <command> [options]
                              offline: prove an export complete and unaltered
   verify --key KEY --checkpoint NEWER --old OLDER --proof FILE
                              offline: prove the newer checkpoint extends the older
+  witness --log URL --log-key KEY --state DIR [--once]
+                             co-sign the log's checkpoints, each only if it
+                             extends the last one co-signed
 
 Configuration comes from the environment; see the README.`;
 
@@ -124,6 +128,8 @@ export async function main(argv: string[]): Promise<number> {
       return logCommand(config, rest);
     case 'verify':
       return verifyCommand(rest);
+    case 'witness':
+      return witnessCommand(rest);
     case 'emit': {
       const { positionals, values } = parseArgs({
         args: rest,

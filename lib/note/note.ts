@@ -80,3 +80,13 @@ export function openNote(message: string, verifiers: readonly NoteVerifier[]): O
   if (verified.length === 0) throw new NoteError('note has no verifiable signatures');
   return { text, verified, unverified };
 }
+
+// Adds a signature to an already signed note (a witness co-signing a
+// checkpoint): the text and the signatures already there are kept as they are.
+export function cosignNote(message: string, signer: NoteSigner): string {
+  const split = message.lastIndexOf('\n\n');
+  if (split < 0 || !message.endsWith('\n')) throw new NoteError('malformed note');
+  const text = message.slice(0, split + 1);
+  checkText(text);
+  return `${message}${signatureLine(signer, text)}`;
+}

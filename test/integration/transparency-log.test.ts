@@ -7,10 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { startAll, type Context, type Running } from '../../cli/services.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../lib/merkle/index.js';
-import { formatCheckpoint, signNote } from '../../lib/note/index.js';
+import { formatCheckpoint, openNote, parseVerifierKey, signNote } from '../../lib/note/index.js';
 import { loadLogKey } from '../../transparency/log-key.js';
 import { openCheckpoint } from '../../transparency/verify.js';
 import { storedConsistencyProof, storedRoot } from '../../transparency/stored-proofs.js';
@@ -127,11 +127,38 @@ describe('transparency log', () => {
     assert.match(result.out, /VERIFIED/);
   });
 
+  test('actorlog witness co-signs each checkpoint that extends the last it saw', async () => {
+    const stateDir = path.join(work, 'witness');
+    const tokenFile = path.join(work, 'token');
+    fs.writeFileSync(tokenFile, 'test-analyst-token');
+    // Asynchronous: the query API it calls runs in this process.
+    const witness = () =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [bin, 'witness', '--log', query, '--log-key', keyFile, '--state', stateDir, '--token-file', tokenFile, '--once'], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    await checkpointOf(9);
+    const first = await witness();
+    assert.equal(first.status, 0, `${first.stdout}${first.stderr}`);
+    assert.match(first.stdout, /co-signed checkpoint size 9/);
+    const witnessKey = /witness key (\S+)/.exec(first.stdout)![1]!;
+    await send(2);
+    await checkpointOf(11);
+    const second = await witness();
+    assert.equal(second.status, 0, `${second.stdout}${second.stderr}`);
+    assert.match(second.stdout, /co-signed checkpoint size 11/);
+    const cosigned = fs.readFileSync(path.join(stateDir, 'latest.cosigned'), 'utf8');
+    const opened = openNote(cosigned, [parseVerifierKey(fs.readFileSync(keyFile, 'utf8').trim()), parseVerifierKey(witnessKey)]);
+    assert.equal(opened.verified.length, 2);
+    assert.equal(fs.statSync(path.join(stateDir, 'witness.key')).mode & 0o777, 0o600);
+  });
+
   test('a newer checkpoint extends the older; a rewritten history does not', async () => {
-    const olderNote = await checkpointOf(9);
-    await send(6);
+    const olderNote = await checkpointOf(11);
+    await send(4);
     const newerNote = await checkpointOf(15);
-    const res = await api(query, '/v1/log/consistency?from=9&to=15');
+    const res = await api(query, '/v1/log/consistency?from=11&to=15');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const [older, newer, proofFile] = ['older', 'newer', 'proof.json'].map((n) => path.join(work, n)) as [string, string, string];
     fs.writeFileSync(older, olderNote);
@@ -139,7 +166,7 @@ describe('transparency log', () => {
     fs.writeFileSync(proofFile, JSON.stringify(res.body));
     const good = verifyCli('--key', keyFile, '--checkpoint', newer, '--old', older, '--proof', proofFile);
     assert.equal(good.status, 0, good.out);
-    assert.match(good.out, /checkpoint size 15 extends checkpoint size 9/);
+    assert.match(good.out, /checkpoint size 15 extends checkpoint size 11/);
 
     // Someone with the database and the log key rewrites leaf 2 and the nodes
     // above it, and signs a checkpoint over the result.
@@ -158,13 +185,13 @@ describe('transparency log', () => {
     const forgedRoot = await storedRoot(ctx.storage, ctx.tables, 15);
     assert.notEqual(forgedRoot.toString('hex'), openCheckpoint(newerNote, key.verifierKey).root.toString('hex'), 'the rewrite changed the root');
     const forgedNote = signNote(formatCheckpoint({ origin: key.origin, size: 15, root: forgedRoot, extensions: [] }), [key.signer]);
-    const forgedProof = await storedConsistencyProof(ctx.storage, ctx.tables, 9, 15);
-    assert.equal(verifyConsistency(9, 15, forgedProof, openCheckpoint(olderNote, key.verifierKey).root, forgedRoot), false);
+    const forgedProof = await storedConsistencyProof(ctx.storage, ctx.tables, 11, 15);
+    assert.equal(verifyConsistency(11, 15, forgedProof, openCheckpoint(olderNote, key.verifierKey).root, forgedRoot), false);
     fs.writeFileSync(newer, forgedNote);
     fs.writeFileSync(proofFile, JSON.stringify({ proof: forgedProof.map((h) => h.toString('base64')) }));
     const bad = verifyCli('--key', keyFile, '--checkpoint', newer, '--old', older, '--proof', proofFile);
     assert.equal(bad.status, 1, bad.out);
-    assert.match(bad.out, /FAILED: checkpoint size 15 is not an extension of checkpoint size 9: the log's history was rewritten/);
+    assert.match(bad.out, /FAILED: checkpoint size 15 is not an extension of checkpoint size 11: the log's history was rewritten/);
   });
 });
 
