@@ -23,11 +23,11 @@ import type { BatchSink, RunnerDeps } from '../processor/runner.js';
 import { transparencyLogSink } from '../processor/sinks/transparency-log.js';
 import { ocsfStreamSink } from '../processor/sinks/ocsf-stream.js';
 import { loadSubscriptions } from '../webhooks/subscriptions.js';
-import { findingWebhookSink } from '../webhooks/sink.js';
+import { findingWebhookSink, queueSilence } from '../webhooks/sink.js';
 import { startDeliverer } from '../webhooks/deliverer.js';
 import { createService } from '../lib/http.js';
 import { ping } from '../store/client.js';
-import { markSilentEmitters } from '../store/state/sequences.js';
+import { emittersFallingSilent, markSilentEmitters, type FallingSilent } from '../store/state/sequences.js';
 import { buildQueryApi } from '../query-api/server.js';
 import { jwtAuthenticator, staticAuthenticator } from '../query-api/auth.js';
 import { reportRoutes } from '../query-api/routes/reports.js';
@@ -94,12 +94,17 @@ function transparencyLog(ctx: Context): { appender: LogAppender; stop(): Promise
   };
 }
 
-// Marks emitters silent while the processor runs, wherever it runs.
-function watchSilence(ctx: Context): Periodic {
+// Marks emitters silent while the processor runs, wherever it runs; with
+// finding webhooks, queues their emitter_silent findings first, so a failed
+// mark only queues them again under the same ids.
+function watchSilence(ctx: Context, webhooks?: FindingWebhooks): Periodic {
   const after = ctx.config.processor.emitterSilentAfterMs;
   return every(
     Math.min(60_000, after),
-    () => markSilentEmitters(ctx.storage, ctx.tables, after),
+    async () => {
+      if (webhooks) await webhooks.silent(await emittersFallingSilent(ctx.storage, ctx.tables, after), after);
+      await markSilentEmitters(ctx.storage, ctx.tables, after);
+    },
     (err) => ctx.logger.warn('silence check failed', errorFields(err)),
   );
 }
@@ -134,11 +139,20 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 
 // Signed webhooks for findings (docs/webhooks.md), run where batches are
 // stored: their sink queues, their deliverer sends. None without subscriptions.
-async function findingWebhooks(ctx: Context): Promise<{ sink: BatchSink; deliverer: Periodic } | undefined> {
+interface FindingWebhooks {
+  sink: BatchSink;
+  silent(emitters: FallingSilent[], silentAfterMs: number): Promise<void>;
+  deliverer: Periodic;
+}
+async function findingWebhooks(ctx: Context): Promise<FindingWebhooks | undefined> {
   const subscriptions = loadSubscriptions(ctx.config.webhooks.file);
   if (subscriptions.length === 0) return undefined;
-  const key = await loadReportKey(ctx.config.reports.signingKeyFile);
-  return { sink: findingWebhookSink({ ...ctx, key, subscriptions }), deliverer: startDeliverer(ctx, ctx.config.webhooks) };
+  const deps = { ...ctx, key: await loadReportKey(ctx.config.reports.signingKeyFile), subscriptions };
+  return {
+    sink: findingWebhookSink(deps),
+    silent: (emitters, after) => queueSilence(deps, emitters, after),
+    deliverer: startDeliverer(ctx, ctx.config.webhooks),
+  };
 }
 
 export async function startIngest(ctx: Context): Promise<Running> {
@@ -155,7 +169,7 @@ export async function startIngest(ctx: Context): Promise<Running> {
     webhooks = await findingWebhooks(ctx);
     sink = createEmbeddedSink(runnerDeps(ctx, log.appender, webhooks ? [webhooks.sink] : []));
   }
-  const silence = config.kafka ? undefined : watchSilence(ctx);
+  const silence = config.kafka ? undefined : watchSilence(ctx, webhooks);
   const app = buildIngestServer({ sink, metrics: ctx.metrics, logLevel: config.logLevel, ...config.ingest });
   const ingestUrl = await listen(app, config.host, config.ingest.port);
   return {
@@ -184,7 +198,7 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
   const webhooks = await findingWebhooks(ctx);
   const extraSinks = [...(siem ? [siem] : []), ...(webhooks ? [webhooks.sink] : [])];
   const consumer = await startConsumer({ ...runnerDeps(ctx, log.appender, extraSinks), kafka, kafkaConfig: config.kafka });
-  const silence = watchSilence(ctx);
+  const silence = watchSilence(ctx, webhooks);
   // Not awaited: ingest and the query API serve while the group rebalances.
   consumer.joined.then(
     () => ctx.logger.info('processor consuming', { topic: config.kafka!.topic, group: config.kafka!.groupId }),

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { EventRow } from '../schemas/row.js';
 import { fromClickHouseTime } from '../lib/time.js';
+import type { FallingSilent } from '../store/state/sequences.js';
 import type { FindingKind, Subscription } from './subscriptions.js';
 
 export const FINDING_TYP = 'actorlog-finding+jws';
@@ -15,7 +16,8 @@ export interface Finding {
   kind: FindingKind;
   tenant: string;
   flags: string[];
-  event: {
+  // the event that raised it (absent for an emitter found silent by the watcher)
+  event?: {
     id: string;
     type: string;
     time: string;
@@ -28,7 +30,9 @@ export interface Finding {
     outcome: string;
   };
   // where the full event is: GET /v1/events/{id}
-  event_path: string;
+  event_path?: string;
+  // emitter_silent from the watcher: who went quiet, and since when
+  emitter?: { source: string; last_seen: string; silent_after_ms: number };
 }
 
 const OWN_KIND: Record<string, FindingKind> = { sequence_gap: 'sequence_gap', emitter_silent: 'emitter_silent', chain_break: 'chain_break' };
@@ -76,6 +80,35 @@ export function findingsFor(row: EventRow, subscriptions: readonly Subscription[
             outcome: row.outcome,
           },
           event_path: `/v1/events/${encodeURIComponent(row.id)}`,
+        },
+      });
+    }
+  }
+  return out;
+}
+
+// The watcher's findings: an emitter that sent nothing, not even a heartbeat,
+// for longer than allowed (EMITTER_SILENT_AFTER_MS), once per silence.
+export function silenceFindings(
+  emitters: readonly FallingSilent[],
+  subscriptions: readonly Subscription[],
+  silentAfterMs: number,
+): { subscription: Subscription; finding: Finding }[] {
+  const out: { subscription: Subscription; finding: Finding }[] = [];
+  for (const emitter of emitters) {
+    const lastSeen = isoTime(emitter.last_seen);
+    for (const subscription of subscriptions) {
+      if (subscription.tenant !== emitter.tenant || !subscription.kinds.includes('emitter_silent')) continue;
+      out.push({
+        subscription,
+        finding: {
+          v: 1,
+          delivery_id: deliveryId(subscription.id, `silent ${emitter.source} ${lastSeen}`, 'emitter_silent'),
+          subscription_id: subscription.id,
+          kind: 'emitter_silent',
+          tenant: emitter.tenant,
+          flags: [],
+          emitter: { source: emitter.source, last_seen: lastSeen, silent_after_ms: silentAfterMs },
         },
       });
     }

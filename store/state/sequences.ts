@@ -36,6 +36,31 @@ export function loadOpenGaps(storage: Storage, tables: Tables, sources: string[]
   );
 }
 
+export interface FallingSilent {
+  source: string;
+  last_seen: string;
+  // of the emitter's latest event: findings go to its tenant's subscribers
+  tenant: string;
+}
+
+// The emitters the next mark will mark silent (the same condition).
+export async function emittersFallingSilent(storage: Storage, tables: Tables, silentAfterMs: number, now = Date.now()): Promise<FallingSilent[]> {
+  const quiet = await select<{ source: string; last_seen: string }>(
+    storage,
+    `SELECT source, last_seen FROM ${tables.emitterState} FINAL
+     WHERE silent_since IS NULL AND last_seen < {now:DateTime64(3, 'UTC')} - toIntervalMillisecond({after:UInt64})`,
+    { after: silentAfterMs, now: toClickHouseTime(now) },
+  );
+  if (quiet.length === 0) return [];
+  const tenants = await select<{ source: string; tenant: string }>(
+    storage,
+    `SELECT source, argMax(tenant, time) AS tenant FROM ${tables.events} WHERE source IN {sources:Array(String)} GROUP BY source`,
+    { sources: quiet.map((q) => q.source) },
+  );
+  const tenantOf = new Map(tenants.map((t) => [t.source, t.tenant]));
+  return quiet.map((q) => ({ ...q, tenant: tenantOf.get(q.source) ?? '' }));
+}
+
 // Marks emitters that sent nothing, not even a heartbeat, for longer than
 // allowed. Run periodically; the mark clears with the emitter's next event.
 export async function markSilentEmitters(storage: Storage, tables: Tables, silentAfterMs: number, now = Date.now()): Promise<void> {

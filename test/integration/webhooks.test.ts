@@ -1,7 +1,8 @@
 // Signed webhooks for findings, end to end on the real engine: the demo's
-// flagged events queued for a subscriber whose receiver is down, retried,
-// delivered once it is up, each verified with actorlog's published key; the
-// delivery log read through the admin API.
+// flagged events, and its emitters going silent once it is over, queued for a
+// subscriber whose receiver is down, retried, delivered once it is up, each
+// verified with actorlog's published key; the delivery log read through the
+// admin API.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,7 +12,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { startAll, type Context, type Running } from '../../cli/services.js';
-import { runDemo } from '../../cli/demo.js';
+import { DEMO_EMITTERS, runDemo } from '../../cli/demo.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { testIdp, type TestIdp } from '../helpers/idp.js';
 import { context, eventually, testConfig } from '../helpers/services.js';
@@ -56,7 +57,7 @@ describe('finding webhooks', { timeout: 240_000 }, () => {
       }),
     );
     idp = await testIdp();
-    const config = testConfig({ env: { ...idp.env, WEBHOOKS_FILE: file, WEBHOOK_TICK_MS: '200', WEBHOOK_RETRY_BASE_MS: '300' } });
+    const config = testConfig({ env: { ...idp.env, WEBHOOKS_FILE: file, WEBHOOK_TICK_MS: '200', WEBHOOK_RETRY_BASE_MS: '300', EMITTER_SILENT_AFTER_MS: '2000' } });
     ctx = await context(config);
     running = await startAll(ctx);
     await runDemo({ endpoint: running.ingestUrl!, dataDir: config.dataDir, registryFile: config.keysFile });
@@ -96,11 +97,17 @@ describe('finding webhooks', { timeout: 240_000 }, () => {
     receiver.listen(port, '127.0.0.1');
     await once(receiver, 'listening');
 
+    // Every finding delivered, the demo's emitters found silent by the watcher among them.
+    const silentSources = () =>
+      new Set(received.map((r) => JSON.parse(Buffer.from(r.body.split('.')[1]!, 'base64url').toString()).emitter?.source).filter(Boolean));
     const delivered = await eventually(async () => {
-      const { deliveries } = await get('/v1/admin/webhooks/deliveries');
-      return deliveries.length > 0 && deliveries.every((d: any) => d.status === 'delivered') ? deliveries : undefined;
-    }, 'every delivery delivered', 60_000);
-    assert.equal(new Set(delivered.map((d: any) => d.event_id)).size, flagged.length, 'one finding per flagged event');
+      const { deliveries } = await get('/v1/admin/webhooks/deliveries?limit=1000');
+      const done = deliveries.length > 0 && deliveries.every((d: any) => d.status === 'delivered');
+      return done && Object.values(DEMO_EMITTERS).every((s) => silentSources().has(s)) ? deliveries : undefined;
+    }, 'every delivery delivered, the silent emitters among them', 60_000);
+    const eventDeliveries = delivered.filter((d: any) => d.event_id !== '');
+    assert.equal(new Set(eventDeliveries.map((d: any) => d.event_id)).size, flagged.length, 'one finding per flagged event');
+    assert.ok(delivered.filter((d: any) => d.event_id === '').every((d: any) => d.kind === 'emitter_silent'));
 
     const jwks = (await get('/v1/reports/jwks')) as JSONWebKeySet;
     const keys = createLocalJWKSet(jwks);
@@ -112,10 +119,15 @@ describe('finding webhooks', { timeout: 240_000 }, () => {
       const finding = JSON.parse(new TextDecoder().decode(payload));
       assert.equal(finding.delivery_id, headers['actorlog-delivery-id']);
       assert.equal(finding.tenant, 'acme');
+      ids.add(finding.delivery_id);
+      if (finding.emitter) {
+        assert.equal(finding.kind, 'emitter_silent');
+        assert.equal(finding.emitter.silent_after_ms, 2000);
+        continue;
+      }
       const event = flagged.find((e) => e.id === finding.event.id);
       assert.ok(event, `${finding.event.id} is a flagged event`);
       assert.ok(finding.flags.every((f: string) => event.flags.includes(f)));
-      ids.add(finding.delivery_id);
     }
     assert.deepEqual(ids, new Set(delivered.map((d: any) => d.delivery_id)), 'every delivery received');
 
