@@ -42,7 +42,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function reachable(port: number, timeoutMs = 30_000): Promise<void> {
+async function reachable(port: number, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
