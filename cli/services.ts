@@ -20,6 +20,7 @@ import { KeyResolver } from '../processor/key-resolver.js';
 import { startConsumer } from '../processor/consumer.js';
 import { createProcessorState } from '../processor/batch.js';
 import type { BatchSink, RunnerDeps } from '../processor/runner.js';
+import { VerifyPool } from '../processor/verify-pool.js';
 import { transparencyLogSink } from '../processor/sinks/transparency-log.js';
 import { ocsfStreamSink } from '../processor/sinks/ocsf-stream.js';
 import { loadSubscriptions } from '../webhooks/subscriptions.js';
@@ -73,8 +74,13 @@ function runnerDeps(ctx: Context, log: LogAppender, extraSinks: BatchSink[] = []
     eventMaxBytes: config.ingest.eventMaxBytes,
     skew: { futureMs: config.processor.clockSkewFutureMs, pastMs: config.processor.clockSkewPastMs },
     state: createProcessorState(storage, tables, config.processor),
+    verifier: verifyPool,
   };
 }
+
+// Signature checks on worker threads, one per core, shared by every batch of
+// the process (the workers do not keep it alive).
+const verifyPool = new VerifyPool();
 
 // The transparency log, wherever events are stored: its appender, and a
 // checkpoint published every LOG_CHECKPOINT_MS when the log grew, plus a

@@ -9,9 +9,7 @@ import { insertEvents, storedJws } from '../store/events.js';
 import { insertQuarantined, type QuarantineRow } from '../store/quarantine.js';
 import { writeState, type StateWrite } from '../store/state/writes.js';
 import type { Config } from '../lib/config.js';
-import type { KeyResolver } from './key-resolver.js';
-import type { SkewLimits } from './flags.js';
-import { quarantineRow, runPipeline, type RawRecord, type RecordOutcome } from './pipeline.js';
+import { quarantineRow, runPipeline, type PipelineDeps, type RawRecord, type RecordOutcome } from './pipeline.js';
 import { SequenceState } from './state/sequences.js';
 import { RevocationState } from './state/revocations.js';
 import { TokenUseState } from './state/token-uses.js';
@@ -33,12 +31,9 @@ export function createProcessorState(storage: Storage, tables: Tables, cfg: Pick
   };
 }
 
-export interface BatchDeps {
+export interface BatchDeps extends PipelineDeps {
   storage: Storage;
   tables: Tables;
-  keys: KeyResolver;
-  eventMaxBytes: number;
-  skew: SkewLimits;
   state: ProcessorState;
 }
 

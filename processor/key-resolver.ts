@@ -3,11 +3,15 @@
 // checking one signature. The registry file is re-read when it changes, so a
 // key registered while the processor runs is used without a restart.
 import fs from 'node:fs';
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { readRegistry, type RegisteredKey, type Registry } from '../keys/registry.js';
+import { importPublicKey } from './signatures.js';
 
 export interface ResolvedKey {
-  key: CryptoKey | Uint8Array;
+  key: KeyObject;
+  jwk: JsonWebKey;
+  // Names this key material (verification workers cache their import by it).
+  ref: string;
   alg: RegisteredKey['alg'];
   state: RegisteredKey['state'];
   // Epoch milliseconds; undefined when the registry does not set them.
@@ -49,8 +53,11 @@ export class KeyResolver {
     const entry = Object.hasOwn(this.registry.emitters, source) ? this.registry.emitters[source] : undefined;
     const registered = entry?.keys.find((k) => k.kid === kid);
     if (!registered) return undefined;
-    const resolved = importJWK(registered.public_jwk as JWK, registered.alg).then((key) => ({
-      key,
+    const jwk = registered.public_jwk as JsonWebKey;
+    const resolved = Promise.resolve().then(() => ({
+      key: importPublicKey(jwk),
+      jwk,
+      ref: `${registered.alg}\u0000${jwk.crv}\u0000${jwk.x}\u0000${jwk.y ?? ''}`,
       alg: registered.alg,
       state: registered.state,
       notBefore: ms(registered.not_before),

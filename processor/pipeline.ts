@@ -8,7 +8,8 @@ import type { QuarantineRow, QuarantineStage } from '../store/quarantine.js';
 import type { QuarantineReason } from '../lib/errors.js';
 import { toClickHouseTime } from '../lib/time.js';
 import type { KeyResolver } from './key-resolver.js';
-import { verifyEnvelope } from './verify.js';
+import { verifyEnvelopes, type Candidate } from './verify.js';
+import { VerifyPool } from './verify-pool.js';
 import { normalise } from './normalise.js';
 import type { SkewLimits } from './flags.js';
 import type { ActorlogEvent } from '../schemas/event.js';
@@ -44,36 +45,53 @@ export interface PipelineDeps {
   keys: KeyResolver;
   eventMaxBytes: number;
   skew: SkewLimits;
+  // Where signatures are checked; absent: on this thread.
+  verifier?: VerifyPool;
 }
+
+const INLINE = new VerifyPool(1);
 
 export async function runPipeline(records: RawRecord[], deps: PipelineDeps): Promise<PipelineResult> {
   deps.keys.refresh();
-  const outcomes = await Promise.all(records.map((record) => processRecord(record, deps)));
-  const rows: EventRow[] = [];
-  const quarantined: QuarantineRow[] = [];
-  for (const outcome of outcomes) {
-    if (outcome.ok) rows.push(outcome.row);
-    else quarantined.push(outcome.quarantine);
-  }
-  return { outcomes, rows, quarantined };
-}
-
-async function processRecord(record: RawRecord, deps: PipelineDeps): Promise<RecordOutcome> {
-  const inspection = record.inspection ?? inspectEnvelope(record.value, deps.eventMaxBytes);
-  const claimed = inspection.claimed;
-  const refuse = (stage: QuarantineStage, reason: QuarantineReason, detail: string): RecordOutcome => ({
+  const outcomes: (RecordOutcome | undefined)[] = new Array(records.length);
+  const inspections = records.map((record) => record.inspection ?? inspectEnvelope(record.value, deps.eventMaxBytes));
+  const refuse = (i: number, stage: QuarantineStage, reason: QuarantineReason, detail: string): RecordOutcome => ({
     ok: false,
     reason,
     detail,
-    quarantine: quarantineRow(record, stage, reason, detail, claimed),
+    quarantine: quarantineRow(records[i]!, stage, reason, detail, inspections[i]!.claimed),
   });
 
-  if (record.rejection) return refuse('ingest', record.rejection.reason, record.rejection.detail);
-  if (!inspection.ok) return refuse('processor', inspection.reason, inspection.detail);
-  const verified = await verifyEnvelope(inspection, deps.keys, record.receivedAt);
-  if (!verified.ok) return refuse('processor', verified.reason, verified.detail);
-  const row = normalise(verified.event, { kid: verified.kid, rawJws: inspection.compact, ingestedAt: record.receivedAt, skew: deps.skew });
-  return { ok: true, id: row.id, row, event: verified.event };
+  const candidates: Candidate[] = [];
+  const candidateOf: number[] = [];
+  records.forEach((record, i) => {
+    const inspection = inspections[i]!;
+    if (record.rejection) outcomes[i] = refuse(i, 'ingest', record.rejection.reason, record.rejection.detail);
+    else if (!inspection.ok) outcomes[i] = refuse(i, 'processor', inspection.reason, inspection.detail);
+    else {
+      candidateOf.push(i);
+      candidates.push({ inspection, receivedAt: record.receivedAt });
+    }
+  });
+  const verdicts = await verifyEnvelopes(candidates, deps.keys, deps.verifier ?? INLINE);
+  verdicts.forEach((verified, c) => {
+    const i = candidateOf[c]!;
+    const record = records[i]!;
+    if (!verified.ok) {
+      outcomes[i] = refuse(i, 'processor', verified.reason, verified.detail);
+      return;
+    }
+    const row = normalise(verified.event, { kid: verified.kid, rawJws: candidates[c]!.inspection.compact, ingestedAt: record.receivedAt, skew: deps.skew });
+    outcomes[i] = { ok: true, id: row.id, row, event: verified.event };
+  });
+
+  const rows: EventRow[] = [];
+  const quarantined: QuarantineRow[] = [];
+  for (const outcome of outcomes as RecordOutcome[]) {
+    if (outcome.ok) rows.push(outcome.row);
+    else quarantined.push(outcome.quarantine);
+  }
+  return { outcomes: outcomes as RecordOutcome[], rows, quarantined };
 }
 
 export function quarantineRow(

@@ -1,10 +1,10 @@
 // Verifies one inspected envelope against the emitter's registered key and
 // validates the verified payload as a v1 event.
-import { compactVerify, errors as joseErrors } from 'jose';
 import { algsForKey, eventSchema, type ActorlogEvent } from '../schemas/event.js';
 import type { Inspection } from '../schemas/envelope.js';
 import type { QuarantineReason } from '../lib/errors.js';
 import type { KeyResolver, ResolvedKey } from './key-resolver.js';
+import type { SignatureJob, VerifyPool } from './verify-pool.js';
 
 export type Verification =
   | { ok: true; event: ActorlogEvent; kid: string }
@@ -29,23 +29,37 @@ function keyValidity(key: ResolvedKey, kid: string, time: number, receivedAt: nu
   return undefined;
 }
 
-export async function verifyEnvelope(inspection: Extract<Inspection, { ok: true }>, keys: KeyResolver, receivedAt: number): Promise<Verification> {
-  const { header, claimed, compact, payload } = inspection;
-  const resolving = keys.resolve(claimed.source, header.kid);
-  if (!resolving) {
-    return { ok: false, reason: 'unknown_emitter_key', detail: `no key ${header.kid} registered for ${claimed.source}` };
-  }
-  const resolved = await resolving;
-  try {
+export interface Candidate {
+  inspection: Extract<Inspection, { ok: true }>;
+  receivedAt: number;
+}
+
+// Verifies the envelopes of a batch: keys looked up, every signature checked
+// at once (on the verification workers when the batch is large), then each
+// payload validated. One verdict per candidate, in order.
+export async function verifyEnvelopes(candidates: Candidate[], keys: KeyResolver, pool: VerifyPool): Promise<Verification[]> {
+  const resolved = await Promise.all(candidates.map(({ inspection }) => keys.resolve(inspection.claimed.source, inspection.header.kid)));
+  const jobs: SignatureJob[] = [];
+  const jobOf: (number | undefined)[] = candidates.map(({ inspection }, i) => {
+    const key = resolved[i];
     // Only the algorithm the key was registered for (under either of its
     // names, RFC 9864): a header cannot pick another.
-    await compactVerify(compact, resolved.key, { algorithms: algsForKey(resolved.alg) });
-  } catch (err) {
-    if (err instanceof joseErrors.JOSEAlgNotAllowed) {
-      return { ok: false, reason: 'alg_not_allowed', detail: `key ${header.kid} is registered for ${resolved.alg}, not ${header.alg}` };
-    }
-    return { ok: false, reason: 'signature_invalid', detail: (err as Error).message };
+    if (!key || !algsForKey(key.alg).includes(inspection.header.alg)) return undefined;
+    return jobs.push({ ref: key.ref, alg: key.alg === 'ES256' ? 'ES256' : 'EdDSA', jwk: key.jwk, key: key.key, compact: inspection.compact }) - 1;
+  });
+  const valid = await pool.verify(jobs);
+  return candidates.map((c, i) => verdict(c, resolved[i], jobOf[i] === undefined ? false : valid[jobOf[i]!]!));
+}
+
+function verdict({ inspection, receivedAt }: Candidate, resolved: ResolvedKey | undefined, signatureOk: boolean): Verification {
+  const { header, claimed, payload } = inspection;
+  if (!resolved) {
+    return { ok: false, reason: 'unknown_emitter_key', detail: `no key ${header.kid} registered for ${claimed.source}` };
   }
+  if (!algsForKey(resolved.alg).includes(header.alg)) {
+    return { ok: false, reason: 'alg_not_allowed', detail: `key ${header.kid} is registered for ${resolved.alg}, not ${header.alg}` };
+  }
+  if (!signatureOk) return { ok: false, reason: 'signature_invalid', detail: 'signature verification failed' };
   // The payload segment just verified is the one inspect already parsed.
   const parsed = eventSchema.safeParse(payload);
   if (!parsed.success) {
