@@ -122,7 +122,9 @@ describe('no loss', { timeout: 300_000 }, () => {
     try {
       const warm = await produce(config, emitter, 'refusing-warm', 10);
       await eventually(async () => ((await rowsOf(ctx, `SELECT id FROM ${ctx.tables.events} WHERE session_id = 'refusing-warm'`)).length === warm.length ? true : undefined), 'warm-up events');
-      const offsetsBefore = await committed();
+      // Stored rows are visible before the batch's sinks run and its offsets
+      // are committed: wait for the commit itself.
+      const offsetsBefore = await eventually(async () => ((await committed()) === warm.length ? warm.length : undefined), 'warm-up offsets committed');
 
       await ctx.storage.command({ query: `DETACH TABLE ${ctx.tables.events}` });
       const ids = await produce(config, emitter, 'refusing', 200);
