@@ -36,6 +36,10 @@ const servers = {
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
+// A W3C trace-id (32 hex) derived from the session, so a demo session and
+// its trace are easy to find from each other.
+export const traceIdOf = (session: string): string => createHash('sha256').update(session).digest('hex').slice(0, 32);
+
 export function demoEvents(now: number = Date.now()): { emitter: Emitter; event: EventInput }[] {
   const out: { emitter: Emitter; event: EventInput }[] = [];
   let minute = 0;
@@ -77,7 +81,7 @@ export function demoEvents(now: number = Date.now()): { emitter: Emitter; event:
       type: 'token.exchanged', tenant: TENANT, time: at(), human: people.alice, agent: agents.research,
       delegation: { mode: 'obo_exchange', grant_id: 'grant-alice-research', scopes: ['crm.read'] },
       token: token(people.alice, servers.crm.audience, ['crm.read'], { sub: agents.research.id }, 'jti-alice-crm'),
-      context: { session_id: 'sess-alice-1', trace_id: 'trace-alice-1' },
+      context: { session_id: 'sess-alice-1', trace_id: traceIdOf('sess-alice-1') },
     },
   });
 
@@ -100,7 +104,7 @@ export function demoEvents(now: number = Date.now()): { emitter: Emitter; event:
         agent,
         target: { server, tool },
         decision: { outcome: 'allow', policy: { id: 'mcp-tools', version: '7' }, decided_by: 'gateway' },
-        context: { session_id: session, trace_id: `trace-${session}`, request_id: `req-${minute}` },
+        context: { session_id: session, trace_id: traceIdOf(session), request_id: `req-${minute}` },
         payload: { args_sha256: sha(`${tool.name}-${minute}`), bytes: 200 + minute * 13 },
         ...rest,
       },

@@ -77,20 +77,76 @@ function actDepth(act: ActClaim | undefined): number {
   return depth;
 }
 
-export const tokenClaimsSchema = z.strictObject({
+const epochSeconds = z.number().int().nonnegative();
+
+// One value or a list, as identity providers send `aud` (RFC 7519 4.1.3); the
+// validated event always holds the list.
+const oneOrList = (item: z.ZodString) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (typeof v === 'string' ? [v] : v))
+    .pipe(shortList(item));
+
+// OAuth scope (RFC 6749 3.3, RFC 8693 4.2, RFC 9068 2.2.3): a space-delimited
+// string, or a list as some providers send it; always a list once validated.
+const scopeClaim = z
+  .union([z.string().max(16_384), z.array(z.string())])
+  .transform((v) => (typeof v === 'string' ? v.split(' ').filter((s) => s !== '') : v))
+  .pipe(shortList(id));
+
+// RFC 8693 4.4: who may act for the subject.
+const mayActSchema = z.object({ sub: id.optional(), iss: text.optional() });
+
+// Claims beyond the known ones are kept as sent, bounded: at most this many,
+// each at most this much JSON, and never anything shaped like a token.
+export const MAX_OTHER_CLAIMS = 32;
+const MAX_OTHER_CLAIM_BYTES = 1024;
+const LOOKS_LIKE_JWT = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+const tokenClaimsShape = {
   iss: text,
   sub: id,
-  aud: shortList(text),
-  scope: shortList(id),
-  exp: z.number().int().nonnegative(),
-  iat: z.number().int().nonnegative(),
+  aud: oneOrList(text),
+  scope: scopeClaim.default([]),
+  exp: epochSeconds,
+  iat: epochSeconds.optional(),
+  nbf: epochSeconds.optional(),
+  auth_time: epochSeconds.optional(),
   jti: id.optional(),
   azp: id.optional(),
   client_id: id.optional(),
+  // OIDC Core 2: authentication context class and methods (RFC 8176 values).
+  acr: text.optional(),
+  amr: shortList(id).optional(),
+  // RFC 7800 confirmation (e.g. { jkt } for DPoP, { "x5t#S256" } for mTLS).
+  cnf: z.record(z.string().max(64), z.unknown()).refine((c) => Object.keys(c).length <= 8, 'cnf has at most 8 members').optional(),
+  may_act: mayActSchema.optional(),
   act: actClaimSchema
     .refine((act) => actDepth(act) <= MAX_ACT_DEPTH, `act nests deeper than ${MAX_ACT_DEPTH}`)
     .optional(),
-});
+};
+const KNOWN_CLAIMS = new Set(Object.keys(tokenClaimsShape));
+
+// The claims of the token presented, never the token itself, as identity
+// providers send them (docs/event.md, "Token claims").
+export const tokenClaimsSchema = z
+  .object(tokenClaimsShape)
+  .catchall(z.unknown())
+  .superRefine((claims, ctx) => {
+    const others = Object.keys(claims).filter((k) => !KNOWN_CLAIMS.has(k));
+    if (others.length > MAX_OTHER_CLAIMS) {
+      ctx.addIssue({ code: 'custom', path: [], message: `at most ${MAX_OTHER_CLAIMS} claims beyond the known ones (got ${others.length})` });
+    }
+    for (const key of others) {
+      const value = claims[key];
+      const json = JSON.stringify(value) ?? '';
+      if (key.length > 128 || json.length > MAX_OTHER_CLAIM_BYTES) {
+        ctx.addIssue({ code: 'custom', path: [key.slice(0, 128)], message: `claim larger than ${MAX_OTHER_CLAIM_BYTES} bytes of JSON (or its name than 128)` });
+      } else if (typeof value === 'string' && LOOKS_LIKE_JWT.test(value)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'looks like a token; events carry claims, never tokens' });
+      }
+    }
+  });
 
 export const TOOL_INTENTS = ['read', 'search', 'summarize', 'export', 'write', 'delete', 'admin', 'other'] as const;
 export const SENSITIVITIES = ['public', 'internal', 'confidential', 'restricted'] as const;
@@ -123,10 +179,19 @@ export const downstreamSchema = z.strictObject({
   permission: z.enum(['granted', 'denied', 'error']),
 });
 
+// W3C Trace Context ids: lowercase hex of a fixed length, not all zero. Any
+// other value is refused with this message rather than stored where trace
+// queries would never match it; other correlation ids belong in request_id or attrs.
+const w3cId = (hexDigits: number, name: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^[0-9a-f]{${hexDigits}}$`), `a W3C ${name}: ${hexDigits} lowercase hex digits (put other correlation ids in request_id or attrs)`)
+    .refine((v) => !/^0+$/.test(v), `an all-zero W3C ${name} is invalid`);
+
 export const contextSchema = z.strictObject({
   session_id: id,
-  trace_id: id.optional(),
-  span_id: id.optional(),
+  trace_id: w3cId(32, 'trace-id').optional(),
+  span_id: w3cId(16, 'span-id').optional(),
   parent_id: id.optional(),
   request_id: id.optional(),
   client_ip: z.string().max(64).optional(),

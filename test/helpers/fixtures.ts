@@ -49,7 +49,7 @@ export function toolCall(overrides: Partial<EventInput> = {}): EventInput {
       tool: { name: 'crm.search', intent: 'search', sensitivity: 'internal' },
     },
     decision: { outcome: 'allow', policy: { id: 'tools', version: '3' }, decided_by: 'gateway' },
-    context: { session_id: 'sess-1', trace_id: 'trace-1' },
+    context: { session_id: 'sess-1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' },
     ...overrides,
   };
 }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EmitterClient } from '@actorlog/sdk';
 import { startAll, startQueryApi, type Context, type Running } from '../../cli/services.js';
-import { runDemo } from '../../cli/demo.js';
+import { runDemo, traceIdOf } from '../../cli/demo.js';
 import { registeredEmitter, tempDir, toolCall } from '../helpers/fixtures.js';
 import { testIdp, type TestIdp } from '../helpers/idp.js';
 import { api, context, post, testConfig } from '../helpers/services.js';
@@ -129,7 +129,7 @@ describe('query API', { timeout: 120_000 }, () => {
     assert.equal(edge('agent:agent:research-assistant', 'agent:agent:summarizer').kind, 'delegated_to');
     assert.equal(edge('agent:agent:summarizer', 'server:mcp:files').kind, 'called');
     assert.ok(Date.parse(edge('human:u-alice', 'agent:agent:research-assistant').first) <= Date.parse(edge('human:u-alice', 'agent:agent:research-assistant').last));
-    assert.equal((await get('/v1/traces/trace-sess-bob-1/graph')).status, 200);
+    assert.equal((await get(`/v1/traces/${traceIdOf('sess-bob-1')}/graph`)).status, 200);
   });
 
   test('blast radius of a token, a grant, an agent', async () => {

@@ -104,7 +104,7 @@ test('a tool call carries the human, the agent, the server and tool, the decisio
             { id: 'agent:research', kind: 'agent', scopes: ['crm.read', 'files.read'] },
           ],
           decision: { outcome: 'deny', policy: { id: 'tools', version: '3' }, reason: 'no', decided_by: 'gateway' },
-          context: { session_id: 'sess-1', trace_id: 'trace-1', client_ip: '10.1.2.3', request_id: 'req-9' },
+          context: { session_id: 'sess-1', trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', client_ip: '10.1.2.3', request_id: 'req-9' },
         }),
         time: '2026-11-23T06:00:00.000Z',
       } as EventInput,
@@ -125,7 +125,7 @@ test('a tool call carries the human, the agent, the server and tool, the decisio
   assert.equal(o.action_id, 2);
   assert.equal(o.status_id, 2);
   assert.deepEqual(o.policy, { uid: 'tools', name: 'tools', version: '3', is_applied: true, desc: 'no' });
-  assert.equal(o.trace.uid, 'trace-1');
+  assert.equal(o.trace.uid, '4bf92f3577b34da6a3ce929d0e0e4736');
   assert.deepEqual(o.metadata.profiles, ['ai_operation', 'security_control', 'record_integrity', 'trace']);
   assert.equal(o.metadata.uid, row!.id);
   assert.equal(o.metadata.reporter.uid, 'gw:1');

@@ -8,6 +8,7 @@ import { readRegistry, writeRegistry } from '../../keys/registry.js';
 import { listKeys, revokeKey, rotateKey } from '../../keys/lifecycle.js';
 import { importSigningKey, signEvent } from '@actorlog/sdk';
 import { fullEvent, registeredEmitter, tamper, tempDir } from '../helpers/fixtures.js';
+import type { ActorlogEvent } from '../../schemas/event.js';
 
 const record = (jws: string, extra: Partial<RawRecord> = {}): RawRecord => ({ value: Buffer.from(jws), receivedAt: Date.now(), ...extra });
 
@@ -178,5 +179,88 @@ test('a record ingest refused is quarantined with ingest reason, and good record
   assert.deepEqual(
     result.outcomes.map((o) => o.ok),
     [false, true, false],
+  );
+});
+
+// RFC 8693 section 4.1, Figure 6: the claims of a token from a delegation
+// chain, as the issuer sends them (aud a string, nbf, no iat, no scope).
+const FIGURE_6 = {
+  aud: 'https://consumer.example.com',
+  iss: 'https://issuer.example.com',
+  exp: 1443904177,
+  nbf: 1443904077,
+  sub: 'user@example.com',
+  act: { sub: 'https://service16.example.com', act: { sub: 'https://service77.example.com' } },
+};
+
+test('RFC 8693 Figure 6 token claims are accepted and normalised: service16 (current actor) then service77', async () => {
+  const { gateway, run } = await setup();
+  const event = { ...fullEvent(gateway.source), token: FIGURE_6 } as unknown as ActorlogEvent;
+  const result = await run([record(await gateway.sign(event))]);
+  assert.deepEqual(result.quarantined.map((q) => q.detail), []);
+  const [row] = result.rows;
+  assert.ok(row);
+  assert.deepEqual(row.actor_chain, ['https://service16.example.com', 'https://service77.example.com']);
+  assert.deepEqual(row.token_aud, ['https://consumer.example.com']);
+  assert.deepEqual(row.token_scope, []);
+  assert.equal(row.token_sub, 'user@example.com');
+});
+
+test('claims as identity providers send them: scope a space-delimited string, OIDC and RFC 7800 claims, others kept', async () => {
+  const { gateway, run } = await setup();
+  const token = {
+    ...fullEvent(gateway.source).token,
+    aud: ['https://crm.mcp.acme.example', 'https://other.example'],
+    scope: 'crm.read  crm.write',
+    nbf: 1797990000,
+    auth_time: 1797989000,
+    acr: 'urn:mace:incommon:iap:silver',
+    amr: ['pwd', 'mfa'],
+    azp: 'research-agent',
+    cnf: { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' },
+    may_act: { sub: 'agent:research' },
+    tid: 'tenant-guid',
+    groups: ['analysts'],
+  };
+  const event = { ...fullEvent(gateway.source), token } as unknown as ActorlogEvent;
+  const result = await run([record(await gateway.sign(event))]);
+  assert.deepEqual(result.quarantined.map((q) => q.detail), []);
+  const stored = JSON.parse(result.rows[0]!.event_json) as { token: Record<string, unknown> };
+  assert.deepEqual(stored.token.scope, ['crm.read', 'crm.write']);
+  assert.equal(stored.token.tid, 'tenant-guid');
+  assert.deepEqual(stored.token.groups, ['analysts']);
+  assert.deepEqual(result.rows[0]!.token_scope, ['crm.read', 'crm.write']);
+});
+
+test('a claim that is a token, or too many other claims, is refused with the reason', async () => {
+  const { gateway, run } = await setup();
+  const base = fullEvent(gateway.source).token!;
+  const withToken = { ...fullEvent(gateway.source), token: { ...base, id_token: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' } } as unknown as ActorlogEvent;
+  const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`c${i}`, i]));
+  const tooMany = { ...fullEvent(gateway.source), token: { ...base, ...many } } as unknown as ActorlogEvent;
+  const result = await run([record(await gateway.sign(withToken)), record(await gateway.sign(tooMany))]);
+  assert.equal(result.rows.length, 0);
+  assert.deepEqual(result.quarantined.map((q) => q.reason), ['schema_invalid', 'schema_invalid']);
+  assert.match(result.quarantined[0]!.detail, /token\.id_token: looks like a token/);
+  assert.match(result.quarantined[1]!.detail, /at most 32 claims/);
+});
+
+test('trace context: W3C ids are accepted, any other value is refused with the reason', async () => {
+  const { gateway, run } = await setup();
+  const withContext = (context: Record<string, string>) => ({ ...fullEvent(gateway.source), context: { session_id: 's', ...context } }) as ActorlogEvent;
+  const result = await run([
+    record(await gateway.sign(withContext({ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' }))),
+    record(await gateway.sign(withContext({ trace_id: 'trace-1' }))),
+    record(await gateway.sign(withContext({ trace_id: '4BF92F3577B34DA6A3CE929D0E0E4736' }))),
+    record(await gateway.sign(withContext({ span_id: '0000000000000000' }))),
+  ]);
+  assert.equal(result.rows.length, 1);
+  assert.deepEqual(
+    result.quarantined.map((q) => q.detail),
+    [
+      'context.trace_id: a W3C trace-id: 32 lowercase hex digits (put other correlation ids in request_id or attrs)',
+      'context.trace_id: a W3C trace-id: 32 lowercase hex digits (put other correlation ids in request_id or attrs)',
+      'context.span_id: an all-zero W3C span-id is invalid',
+    ],
   );
 });
