@@ -10,19 +10,20 @@ import { ReportService } from '../reports/service.js';
 import { loadReportKey, verifyReport } from '../reports/signing.js';
 import { openContext } from './services.js';
 
-const usage = 'usage: actorlog report run --id REPORT_ID [--out DIR] | verify --file FILE --manifest FILE.jws [--jwks JWKS.json]';
+const usage = 'usage: actorlog report run --id REPORT_ID [--out DIR] | verify --file FILE --manifest FILE.jws [--jwks JWKS.json] [--log-key KEY]';
 
 export async function reportCommand(config: Config, args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { id: { type: 'string' }, out: { type: 'string', default: '.' }, file: { type: 'string' }, manifest: { type: 'string' }, jwks: { type: 'string' } },
+    options: { id: { type: 'string' }, out: { type: 'string', default: '.' }, file: { type: 'string' }, manifest: { type: 'string' }, jwks: { type: 'string' }, 'log-key': { type: 'string' } },
   });
   if (positionals[0] === 'verify') {
     if (!values.file || !values.manifest) throw new ActorlogError('BAD_REQUEST', usage);
     // The key to trust: a JWKS the auditor was given (GET /v1/reports/jwks), or this installation's own.
     const jwks = values.jwks ? (JSON.parse(fs.readFileSync(values.jwks, 'utf8')) as JSONWebKeySet) : (await loadReportKey(config.reports.signingKeyFile)).jwks;
-    const verdict = await verifyReport(fs.readFileSync(values.file), fs.readFileSync(values.manifest, 'utf8'), jwks);
+    const logKey = values['log-key'] && fs.existsSync(values['log-key']) ? fs.readFileSync(values['log-key'], 'utf8').trim() : values['log-key'];
+    const verdict = await verifyReport(fs.readFileSync(values.file), fs.readFileSync(values.manifest, 'utf8'), jwks, logKey);
     if (!verdict.ok) {
       process.stderr.write(`NOT VERIFIED: ${verdict.reason}\n`);
       return 1;
@@ -31,6 +32,14 @@ export async function reportCommand(config: Config, args: string[]): Promise<num
     process.stdout.write(
       `verified: ${m.report.name} (${m.report.kind}, tenant ${m.report.tenant}), ${m.period.from} to ${m.period.to}, ${m.row_count} rows, sha256 ${m.sha256}, generated ${m.generated_at} by ${m.generated_by}\n`,
     );
+    const c = m.coverage;
+    if (c) {
+      process.stdout.write(
+        `coverage: ${c.checkpoint ? `transparency-log checkpoint size ${c.checkpoint.size}${logKey ? ' (signature verified)' : ' (pass --log-key to verify it)'}` : 'no checkpoint'}; ` +
+          `${c.emitters.length} emitters (${c.emitters.map((e) => `${e.source} seq ${e.first_seq}-${e.last_seq}`).join(', ')}); ` +
+          `${c.gaps.length} sequence gaps, ${c.chain_breaks.length} chain breaks, ${c.quarantined} refused\n`,
+      );
+    }
     return 0;
   }
   if (positionals[0] === 'run') {

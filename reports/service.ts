@@ -8,6 +8,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Storage, Tables } from '../store/client.js';
 import * as store from '../store/reports.js';
+import { coverageOf } from '../store/coverage.js';
+import { latestCheckpoint } from '../store/transparency-log.js';
 import { fromClickHouseTime, toClickHouseTime } from '../lib/time.js';
 import { exportEncoder, type ExportFormat } from '../schemas/export-formats.js';
 import type { Logger } from '../lib/logger.js';
@@ -123,6 +125,7 @@ export class ReportService {
       const content = parts.join('');
       const bytes = Buffer.from(content, 'utf8');
       const { id, name, kind, tenant, period, schedule, format, search } = definition;
+      const [checkpoint, covered] = await Promise.all([latestCheckpoint(this.deps.storage, this.deps.tables), coverageOf(this.deps.storage, this.deps.tables, tenant, { from, to })]);
       const manifest: Manifest = {
         v: 1,
         run_id: opts.runId,
@@ -134,6 +137,7 @@ export class ReportService {
         sha256: sha256Hex(bytes),
         generated_at: generatedAt,
         generated_by: opts.by,
+        coverage: { checkpoint: checkpoint ? { size: checkpoint.size, note: checkpoint.note } : null, ...covered },
       };
       const manifestJws = await this.deps.key.sign(manifest);
       record = { ...base, status: 'ok', error: '', row_count: rowCount, sha256: manifest.sha256, content, manifest_jws: manifestJws };

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, type JSONWebKeySet } from 'jose';
 
+import { openCheckpoint } from '../transparency/verify.js';
+
 export const MANIFEST_TYP = 'actorlog-report-manifest+jws';
 
 export interface Manifest {
@@ -19,6 +21,17 @@ export interface Manifest {
   sha256: string;
   generated_at: string;
   generated_by: string;
+  // What the report was computed against and over (docs/transparency-log.md):
+  // the latest signed checkpoint of the transparency log at generation, the
+  // emitters in the period with their seq ranges, the gaps and chain breaks
+  // detected in it, and the events refused for the tenant.
+  coverage?: {
+    checkpoint: { size: number; note: string } | null;
+    emitters: { source: string; first_seq: number; last_seq: number; events: number }[];
+    gaps: { source: string; gap_from: number; gap_to: number; missing: number }[];
+    chain_breaks: { source: string; seq: number; event_id: string }[];
+    quarantined: number;
+  };
 }
 
 export interface ReportKey {
@@ -60,7 +73,9 @@ export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(byte
 
 export type Verdict = { ok: true; manifest: Manifest } | { ok: false; reason: string };
 
-export async function verifyReport(file: Uint8Array, manifestJws: string, jwks: JSONWebKeySet): Promise<Verdict> {
+// With the transparency log's key, the coverage is checked too: the
+// checkpoint the report names must be signed by that log and be the size stated.
+export async function verifyReport(file: Uint8Array, manifestJws: string, jwks: JSONWebKeySet, logKey?: string): Promise<Verdict> {
   let manifest: Manifest;
   try {
     const { payload, protectedHeader } = await compactVerify(manifestJws.trim(), createLocalJWKSet(jwks), { algorithms: ['EdDSA'] });
@@ -72,5 +87,15 @@ export async function verifyReport(file: Uint8Array, manifestJws: string, jwks: 
   const digest = sha256Hex(file);
   if (digest !== manifest.sha256) return { ok: false, reason: `the file's SHA-256 ${digest} is not the manifest's ${manifest.sha256}` };
   if (file.byteLength !== manifest.bytes) return { ok: false, reason: 'the file size differs from the manifest' };
+  if (logKey !== undefined) {
+    const checkpoint = manifest.coverage?.checkpoint;
+    if (!checkpoint) return { ok: false, reason: 'the manifest names no transparency-log checkpoint, so its coverage cannot be checked' };
+    try {
+      const cp = openCheckpoint(checkpoint.note, logKey);
+      if (cp.size !== checkpoint.size) return { ok: false, reason: `the manifest says checkpoint size ${checkpoint.size}, its signed checkpoint says ${cp.size}` };
+    } catch (err) {
+      return { ok: false, reason: `the manifest's checkpoint does not verify: ${(err as Error).message}` };
+    }
+  }
   return { ok: true, manifest };
 }

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startAll, type Context, type Running } from '../../cli/services.js';
 import { verifyExport } from '../../transparency/verify.js';
+import { verifyReport } from '../../reports/signing.js';
+import { generateNoteKey } from '../../lib/note/index.js';
 import type { ActorlogEvent } from '../../schemas/event.js';
 import { fullEvent, registeredEmitter, type TestEmitter } from '../helpers/fixtures.js';
 import { api, context, eventually, post, rowsOf, testConfig } from '../helpers/services.js';
@@ -78,5 +80,38 @@ describe('emitter hash chains', () => {
     const late = await chained(9, digest(signed[5]!.jws));
     assert.equal((await post(running.ingestUrl!, late.jws, 'application/jose')).status, 202);
     assert.deepEqual(await flagsOf(late.event.id), ['sequence_gap']);
+  });
+
+  test("a report's manifest states its coverage, and verifies with the log key", async () => {
+    const call = async (method: string, route: string, body?: unknown) => {
+      const res = await fetch(`${running.queryUrl}${route}`, {
+        method,
+        headers: { authorization: 'Bearer test-analyst-token', ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    const created = await call('POST', '/v1/reports', { name: 'chain coverage', kind: 'denied_actions', tenant: 'acme', period: 'P1D', schedule: '0 6 * * 1', format: 'ndjson' });
+    assert.equal(created.status, 201, created.text);
+    const run = await call('POST', `/v1/reports/${JSON.parse(created.text).id}/run`);
+    assert.equal(run.status, 201, run.text);
+    const runId = JSON.parse(run.text).run_id as string;
+    const file = Buffer.from((await call('GET', `/v1/reports/runs/${runId}/file`)).text);
+    const manifest = (await call('GET', `/v1/reports/runs/${runId}/manifest`)).text;
+    const jwks = JSON.parse((await call('GET', '/v1/reports/jwks')).text);
+    const logKey = ((await api(running.queryUrl!, '/v1/log/key')).body as string).trim();
+
+    const verdict = await verifyReport(file, manifest, jwks, logKey);
+    assert.ok(verdict.ok, JSON.stringify(verdict));
+    const c = verdict.manifest.coverage!;
+    assert.ok(c.checkpoint && c.checkpoint.size >= 4, 'names the checkpoint it was computed against');
+    assert.deepEqual(c.emitters, [{ source: 'gw:chain', first_seq: 1, last_seq: 9, events: 5 }]);
+    assert.deepEqual(c.chain_breaks.map((b) => b.seq), [4]);
+    assert.deepEqual(c.gaps.map((g) => [g.gap_from, g.gap_to]), [[5, 8]]);
+    assert.equal(c.quarantined, 0);
+    const otherLog = generateNoteKey('actorlog.localhost/log').verifierKey;
+    const wrong = await verifyReport(file, manifest, jwks, otherLog);
+    assert.equal(wrong.ok, false);
+    assert.match((wrong as { reason: string }).reason, /the manifest's checkpoint does not verify: the checkpoint is not signed by the log key/);
   });
 });
