@@ -88,6 +88,9 @@ export function createService(opts: ServiceOptions): FastifyInstance {
   app.setErrorHandler((err, request, reply) => {
     const error = toActorlogError(err);
     if (error.statusCode >= 500) request.log.error({ err }, 'request failed');
+    // RFC 6750: a 401 names the scheme; with a token presented, why it failed.
+    if (error.code === 'UNAUTHORIZED')
+      void reply.header('www-authenticate', request.headers.authorization ? 'Bearer realm="actorlog", error="invalid_token"' : 'Bearer realm="actorlog"');
     void reply.status(error.statusCode).send(error.toJSON());
   });
   app.setNotFoundHandler((_request, reply) => {

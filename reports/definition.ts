@@ -18,7 +18,7 @@ const valid = (check: (v: string) => unknown) => (v: string) => {
 };
 
 // The period of each run sets the window, so a saved search has no from/to of its own.
-export const savedSearchSchema = eventSearchSchema.omit({ limit: true, cursor: true, tenant: true, from: true, to: true });
+export const savedSearchSchema = eventSearchSchema.omit({ limit: true, cursor: true, tenant: true, from: true, to: true, since: true });
 
 export const reportInputSchema = z
   .strictObject({

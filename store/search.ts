@@ -1,14 +1,17 @@
 // The event search as parameterised SQL: every value the caller gives travels
 // as a {name:Type} query parameter, never inside the SQL text.
-import type { EventSearch } from '../schemas/search.js';
+import { ATTR_PATTERN, sinceMs, type EventSearch } from '../schemas/search.js';
+import { ActorlogError } from '../lib/errors.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import { select, type Storage } from './client.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
 
-// Equality filters: query parameter -> column. (The tenant is not one: it
-// narrows the caller's scope, see query-api/tenancy.ts.)
-const EQUALS: [keyof EventSearch, string][] = [
+// Equality filters: query parameter -> column; several values match any.
+// (The tenant is not one: it narrows the caller's scope, see
+// query-api/tenancy.ts.)
+type Filters = Omit<EventSearch, 'limit' | 'cursor'>;
+const EQUALS: [keyof Filters, string][] = [
   ['human', 'human_sub'],
   ['agent', 'agent_id'],
   ['server', 'server_id'],
@@ -22,9 +25,69 @@ const EQUALS: [keyof EventSearch, string][] = [
   ['type', 'type'],
 ];
 
+// Array columns: any of the values is in the array.
+const HAS_ANY: [keyof Filters, string][] = [
+  ['actor', 'actor_chain'],
+  ['flag', 'flags'],
+];
+
+// What free text (`q`) looks into.
+const TEXT_COLUMNS = ['id', 'human_sub', 'human_email', 'agent_id', 'session_id', 'trace_id', 'token_jti', 'grant_id', 'consent_id', 'server_id', 'tool_name', 'tool_resource'];
+
 // What a search returns per row: everything but the stored payload copies,
 // which GET /v1/events/{id} returns.
 export const LIST_COLUMNS = `* EXCEPT (event_json, raw_jws)`;
+
+const values = (v: string | string[] | undefined): string[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+
+// The window a search covers: from/to as given, or `since` back from now.
+export function searchWindow(search: Pick<EventSearch, 'since' | 'from' | 'to'>, now = Date.now()): { from?: number; to?: number } {
+  if (search.since !== undefined) {
+    if (search.from !== undefined || search.to !== undefined) throw new ActorlogError('BAD_REQUEST', 'give since, or from/to, not both');
+    return { from: now - sinceMs(search.since) };
+  }
+  return { from: search.from === undefined ? undefined : Date.parse(search.from), to: search.to === undefined ? undefined : Date.parse(search.to) };
+}
+
+// The WHERE conditions of a search (without its cursor), with their parameters.
+export function searchConditions(search: Filters, scope: TenantScope, params: Record<string, unknown>, now = Date.now()): string[] {
+  const where: string[] = [tenantCondition(scope, 'tenant', params)];
+  for (const [param, column] of EQUALS) {
+    const value = values(search[param] as string | string[] | undefined);
+    if (value !== undefined) {
+      where.push(`${column} IN {${param}:Array(String)}`);
+      params[param] = value;
+    }
+  }
+  for (const [param, column] of HAS_ANY) {
+    const value = values(search[param] as string | string[] | undefined);
+    if (value !== undefined) {
+      where.push(`hasAny(${column}, {${param}:Array(String)})`);
+      params[param] = value;
+    }
+  }
+  (values(search.attr) ?? []).forEach((pair, i) => {
+    const [, key, value] = ATTR_PATTERN.exec(pair)!;
+    where.push(`attrs[{attr_key_${i}:String}] = {attr_value_${i}:String} AND mapContains(attrs, {attr_key_${i}:String})`);
+    params[`attr_key_${i}`] = key;
+    params[`attr_value_${i}`] = value;
+  });
+  if (search.q !== undefined) {
+    const text = [...TEXT_COLUMNS.map((c) => `positionCaseInsensitiveUTF8(${c}, {q:String}) > 0`), `arrayExists(v -> positionCaseInsensitiveUTF8(v, {q:String}) > 0, mapValues(attrs))`];
+    where.push(`(${text.join(' OR ')})`);
+    params.q = search.q;
+  }
+  const window = searchWindow(search, now);
+  if (window.from !== undefined) {
+    where.push(`time >= {from:DateTime64(3, 'UTC')}`);
+    params.from = toClickHouseTime(window.from);
+  }
+  if (window.to !== undefined) {
+    where.push(`time < {to:DateTime64(3, 'UTC')}`);
+    params.to = toClickHouseTime(window.to);
+  }
+  return where;
+}
 
 export function buildEventSearch(
   table: string,
@@ -33,30 +96,7 @@ export function buildEventSearch(
   columns = LIST_COLUMNS,
 ): { query: string; params: Record<string, unknown>; limit: number } {
   const params: Record<string, unknown> = {};
-  const where: string[] = [tenantCondition(scope, 'tenant', params)];
-  for (const [param, column] of EQUALS) {
-    const value = search[param];
-    if (value !== undefined) {
-      where.push(`${column} = {${param}:String}`);
-      params[param] = value;
-    }
-  }
-  if (search.actor !== undefined) {
-    where.push('has(actor_chain, {actor:String})');
-    params.actor = search.actor;
-  }
-  if (search.flag !== undefined) {
-    where.push('has(flags, {flag:String})');
-    params.flag = search.flag;
-  }
-  if (search.from !== undefined) {
-    where.push(`time >= {from:DateTime64(3, 'UTC')}`);
-    params.from = toClickHouseTime(search.from);
-  }
-  if (search.to !== undefined) {
-    where.push(`time < {to:DateTime64(3, 'UTC')}`);
-    params.to = toClickHouseTime(search.to);
-  }
+  const where = searchConditions(search, scope, params);
   if (search.cursor !== undefined) {
     const cursor: Cursor = decodeCursor(search.cursor);
     where.push(`(time, id) < ({cursor_time:DateTime64(3, 'UTC')}, {cursor_id:String})`);
@@ -113,4 +153,57 @@ export async function* searchAll(
     sent += page.length;
     cursor = next ?? undefined;
   } while (cursor && sent < maxRows);
+}
+
+export interface Histogram {
+  from: string;
+  to: string;
+  step_ms: number;
+  buckets: { start: string; events: number; denied: number; flagged: number }[];
+}
+
+// The search's events counted over its window in equal buckets (default
+// window: the last 24 hours), empty buckets included.
+export async function searchHistogram(storage: Storage, table: string, search: Filters, scope: TenantScope, buckets: number, now = Date.now()): Promise<Histogram> {
+  const window = searchWindow(search, now);
+  const to = window.to ?? now;
+  const from = window.from ?? to - 86_400_000;
+  if (!(from < to)) throw new ActorlogError('BAD_REQUEST', 'the window is empty: from must be before to');
+  const step = Math.max(1, Math.ceil((to - from) / buckets));
+  const params: Record<string, unknown> = { from_ms: from, step_ms: step };
+  const where = searchConditions({ ...search, since: undefined, from: new Date(from).toISOString(), to: new Date(to).toISOString() }, scope, params, now);
+  const rows = await select<{ bucket: string; events: string; denied: string; flagged: string }>(
+    storage,
+    `SELECT intDiv(toUnixTimestamp64Milli(time) - {from_ms:Int64}, {step_ms:Int64}) AS bucket, count() AS events,
+            countIf(outcome = 'deny') AS denied, countIf(notEmpty(flags)) AS flagged
+     FROM ${table} FINAL WHERE ${where.join(' AND ')} GROUP BY bucket ORDER BY bucket`,
+    params,
+  );
+  const counted = new Map(rows.map((r) => [Number(r.bucket), r]));
+  const count = Math.ceil((to - from) / step);
+  return {
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    step_ms: step,
+    buckets: Array.from({ length: count }, (_, i) => {
+      const r = counted.get(i);
+      return { start: new Date(from + i * step).toISOString(), events: Number(r?.events ?? 0), denied: Number(r?.denied ?? 0), flagged: Number(r?.flagged ?? 0) };
+    }),
+  };
+}
+
+// Events of a search stored after a point (ingest order: ingested_at, id),
+// oldest first: what a live tail sends next.
+export async function storedAfter(
+  storage: Storage,
+  table: string,
+  search: Filters,
+  scope: TenantScope,
+  after: { time: string; id: string },
+  limit: number,
+): Promise<SearchRow[]> {
+  const params: Record<string, unknown> = { after_time: after.time, after_id: after.id, limit };
+  const where = searchConditions({ ...search, since: undefined, from: undefined, to: undefined }, scope, params);
+  where.push(`(ingested_at, id) > ({after_time:DateTime64(3, 'UTC')}, {after_id:String})`);
+  return select<SearchRow>(storage, `SELECT ${LIST_COLUMNS} FROM ${table} FINAL WHERE ${where.join(' AND ')} ORDER BY ingested_at, id LIMIT {limit:UInt32}`, params);
 }

@@ -5,11 +5,15 @@ import { ActorlogError } from '../../lib/errors.js';
 import { readRegistry } from '../../keys/registry.js';
 import { EXPORT_EXTENSIONS, EXPORT_FORMATS, EXPORT_MEDIA_TYPES, exportEncoder, needsStoredEvent } from '../../schemas/export-formats.js';
 import { eventSearchSchema } from '../../schemas/search.js';
-import { searchAll, searchPage } from '../../store/search.js';
+import { searchAll, searchHistogram, searchPage, storedAfter } from '../../store/search.js';
+import { toClickHouseTime } from '../../lib/time.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eventById } from '../../store/events.js';
 import { identifier, access, present, type App, type RouteDeps } from '../context.js';
 
 const EXPORT_MAX_ROWS = 1_000_000;
+const TAIL_POLL_MS = 1_000;
+const TAIL_MAX_MS = 3_600_000;
 
 export function eventRoutes(app: App, deps: RouteDeps): void {
   app.get(
@@ -20,6 +24,61 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
       const { page, next } = await searchPage(deps.storage, deps.tables.events, request.query, scope);
       request.rowsReturned = page.length;
       return { events: page.map(present), next_cursor: next };
+    },
+  );
+
+  app.get(
+    '/v1/events/histogram',
+    {
+      schema: {
+        summary: 'The same search counted over its window in equal buckets (events, denied, flagged); default window the last 24 hours',
+        tags: ['incident'],
+        querystring: eventSearchSchema.omit({ limit: true, cursor: true }).extend({ buckets: z.coerce.number().int().min(1).max(500).default(60) }),
+      },
+    },
+    async (request) => {
+      const { buckets, ...filters } = request.query;
+      const scope = access(request, 'analyst', filters.tenant);
+      const histogram = await searchHistogram(deps.storage, deps.tables.events, filters, scope, buckets);
+      request.rowsReturned = histogram.buckets.length;
+      return histogram;
+    },
+  );
+
+  app.get(
+    '/v1/events/tail',
+    {
+      schema: {
+        summary: 'Live tail: events matching the filters as they are stored, as Server-Sent Events (`event: event`, one JSON row each); from now on, for up to an hour',
+        tags: ['incident'],
+        querystring: eventSearchSchema.omit({ limit: true, cursor: true, since: true, from: true, to: true }),
+      },
+    },
+    async (request, reply) => {
+      const scope = access(request, 'analyst', request.query.tenant);
+      let open = true;
+      request.raw.on('close', () => {
+        open = false;
+      });
+      const started = Date.now();
+      let after = { time: toClickHouseTime(started), id: '' };
+      let sent = 0;
+      let idle = 0;
+      const stream = async function* () {
+        yield `retry: ${TAIL_POLL_MS}\n: tail of stored events from ${new Date(started).toISOString()}\n\n`;
+        while (open && Date.now() - started < TAIL_MAX_MS) {
+          const rows = await storedAfter(deps.storage, deps.tables.events, request.query, scope, after, 500);
+          const last = rows[rows.length - 1];
+          if (last) after = { time: String(last.ingested_at), id: last.id };
+          for (const row of rows) yield `event: event\nid: ${row.id}\ndata: ${JSON.stringify(present(row))}\n\n`;
+          sent += rows.length;
+          request.rowsReturned = sent;
+          // A comment now and then keeps proxies from closing an idle stream.
+          if (rows.length === 0 && ++idle % 15 === 0) yield ': idle\n\n';
+          if (rows.length < 500) await sleep(TAIL_POLL_MS);
+        }
+      };
+      return reply.type('text/event-stream; charset=utf-8').header('cache-control', 'no-store').header('x-accel-buffering', 'no').send(Readable.from(stream()));
     },
   );
 

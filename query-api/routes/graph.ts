@@ -74,11 +74,33 @@ export function buildGraph(rows: GraphRow[]): { nodes: Node[]; edges: Edge[] } {
   return { nodes: [...nodes.values()], edges: [...edges.values()] };
 }
 
+// Graphviz DOT of a graph: left to right, the node kinds as shapes, edges
+// with denials red and dashed (what the console draws).
+export function toDot(name: string, id: string, graph: { nodes: Node[]; edges: Edge[] }): string {
+  const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  const SHAPES: Record<Node['kind'], string> = { human: 'ellipse', agent: 'box', server: 'component', tool: 'note' };
+  const lines = [`digraph ${q(`${name} ${id}`)} {`, '  rankdir=LR;', '  node [fontname="Helvetica"];'];
+  for (const n of graph.nodes) lines.push(`  ${q(n.id)} [label=${q(`${n.label}\n${n.kind}, ${n.events} events`)}, shape=${SHAPES[n.kind]}];`);
+  for (const e of graph.edges) {
+    const label = e.denied > 0 ? `${e.kind} ${e.events} (${e.denied} denied)` : `${e.kind} ${e.events}`;
+    lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(label)}${e.denied > 0 ? ', color="#b91c1c", fontcolor="#b91c1c", style=dashed' : ''}];`);
+  }
+  lines.push('}', '');
+  return lines.join('\n');
+}
+
 export function graphRoutes(app: App, deps: RouteDeps): void {
   for (const [path, name] of [
     ['/v1/sessions/:id/graph', 'session'],
     ['/v1/traces/:id/graph', 'trace'],
   ] as const) {
+    const load = async (request: { params: { id: string }; query: { tenant?: string } } & Parameters<typeof access>[0]) => {
+      const scope = access(request, 'analyst', request.query.tenant);
+      const rows = await chainEvents(deps.storage, deps.tables, scope, name, request.params.id, MAX_EVENTS);
+      if (rows.length === 0) throw new ActorlogError('NOT_FOUND', `no events in ${name} ${request.params.id}`);
+      request.rowsReturned = rows.length;
+      return { rows, graph: buildGraph(rows) };
+    };
     app.get(
       path,
       {
@@ -90,11 +112,26 @@ export function graphRoutes(app: App, deps: RouteDeps): void {
         },
       },
       async (request) => {
-        const scope = access(request, 'analyst', request.query.tenant);
-        const rows = await chainEvents(deps.storage, deps.tables, scope, name, request.params.id, MAX_EVENTS);
-        if (rows.length === 0) throw new ActorlogError('NOT_FOUND', `no events in ${name} ${request.params.id}`);
-        request.rowsReturned = rows.length;
-        return { [name]: request.params.id, events: rows.length, truncated: rows.length === MAX_EVENTS, ...buildGraph(rows) };
+        const { rows, graph } = await load(request);
+        return { [name]: request.params.id, events: rows.length, truncated: rows.length === MAX_EVENTS, ...graph };
+      },
+    );
+    app.get(
+      `${path}.dot`,
+      {
+        schema: {
+          summary: `The same graph of one ${name} as Graphviz DOT (\`dot -Tsvg\` draws it)`,
+          tags: ['incident'],
+          params: z.object({ id: identifier }),
+          querystring: z.strictObject(tenantQuery),
+        },
+      },
+      async (request, reply) => {
+        const { graph } = await load(request);
+        return reply
+          .type('text/vnd.graphviz; charset=utf-8')
+          .header('content-disposition', `attachment; filename="actorlog-${name}.dot"`)
+          .send(toDot(name, request.params.id, graph));
       },
     );
   }

@@ -14,6 +14,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startAll, type Context, type Running } from '../../cli/services.js';
 import { runDemo } from '../../cli/demo.js';
 import { launchBrowser } from '../helpers/browser.js';
+import { EmitterClient } from '@actorlog/sdk';
+import { registeredEmitter, tempDir, toolCall } from '../helpers/fixtures.js';
 import { ANALYST_TOKEN, context, testConfig } from '../helpers/services.js';
 
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -27,6 +29,7 @@ describe('console in a browser', { timeout: 300_000 }, () => {
   let browser: Browser;
   let closeBrowser: () => Promise<void>;
   let problems: string[];
+  let keysFile: string;
 
   // A page signed in with the development token, collecting what the page
   // reports as wrong (script errors, CSP violations, failed loads).
@@ -61,6 +64,7 @@ describe('console in a browser', { timeout: 300_000 }, () => {
 
   before(async () => {
     const config = testConfig();
+    keysFile = config.keysFile;
     ctx = await context(config);
     running = await startAll(ctx);
     q = running.queryUrl!;
@@ -87,7 +91,9 @@ describe('console in a browser', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Search events' }).waitFor(WAIT);
     assert.equal(await page.getByLabel('Human (sub)').inputValue(), 'u-alice');
-    const humans = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+    const results = page.locator('section[data-href="/search?human=u-alice"]');
+    await results.locator('tbody tr').first().waitFor(WAIT);
+    const humans = await results.locator('tbody tr td:nth-child(3)').allTextContents();
     assert.ok(humans.length > 0 && humans.every((h) => h === 'u-alice'), humans.join());
     // The token is in the tab's session storage only: not in the URL, not in local storage.
     assert.doesNotMatch(page.url(), new RegExp(ANALYST_TOKEN));
@@ -102,14 +108,16 @@ describe('console in a browser', { timeout: 300_000 }, () => {
     await page.getByLabel('Outcome').selectOption('allow');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.waitForURL(/outcome=allow/, WAIT);
-    await page.locator('tbody tr').first().waitFor(WAIT);
-    const first = await page.locator('tbody tr td:first-child').allTextContents();
+    // The results of the URL now shown (not the previous URL's, still on screen while it loads).
+    const results = (p: Page) => p.locator(`section[data-href="${new URL(p.url()).pathname}${new URL(p.url()).search}"]`);
+    await results(page).locator('tbody tr').first().waitFor(WAIT);
+    const first = await results(page).locator('tbody tr td:first-child').allTextContents();
     assert.equal(first.length, 5);
-    assert.ok((await page.locator('tbody .outcome').allTextContents()).every((o) => o === 'allow'));
+    assert.ok((await results(page).locator('tbody .outcome').allTextContents()).every((o) => o === 'allow'));
     await page.getByRole('button', { name: 'Next page' }).click();
     await page.waitForURL(/cursor=/, WAIT);
-    await page.getByRole('button', { name: 'First page' }).waitFor(WAIT);
-    const second = await page.locator('tbody tr td:first-child').allTextContents();
+    await results(page).getByRole('button', { name: 'First page' }).waitFor(WAIT);
+    const second = await results(page).locator('tbody tr td:first-child').allTextContents();
     assert.ok(second.length > 0);
     assert.ok(second.every((t) => !first.includes(t)), 'the next page has other events');
     // The URL alone reopens that page, in a fresh tab.
@@ -119,10 +127,30 @@ describe('console in a browser', { timeout: 300_000 }, () => {
     // A new tab signs in again (the token is kept per tab), then shows that page.
     await other.getByLabel('Development token').fill(ANALYST_TOKEN, WAIT);
     await other.getByRole('button', { name: 'Sign in' }).click();
-    await other.locator('tbody tr').first().waitFor(WAIT);
-    assert.deepEqual(await other.locator('tbody tr td:first-child').allTextContents(), second);
+    await results(other).locator('tbody tr').first().waitFor(WAIT);
+    assert.deepEqual(await results(other).locator('tbody tr td:first-child').allTextContents(), second);
     await shot(page, 'search');
     await axe(page, 'search');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('live tail: a new matching event appears as it is stored; a free-text search finds it', async () => {
+    problems = [];
+    const { page, context } = await signedIn('/search?human=u-live&human=u-live-2');
+    await page.getByRole('button', { name: 'Start live tail' }).click();
+    await page.getByText('Showing new events matching these filters').waitFor(WAIT);
+    const emitter = await registeredEmitter(keysFile, 'gw:live-test');
+    const client = new EmitterClient({ endpoint: running.ingestUrl!, source: emitter.source, privateJwk: emitter.key.privateJwk, stateDir: tempDir() });
+    const id = await client.emit(toolCall({ human: { sub: 'u-live-2', iss: 'https://login.acme.example' }, attrs: { ticket: 'INC-4242' } }));
+    await client.emit(toolCall({ human: { sub: 'u-someone-else', iss: 'https://login.acme.example' } }));
+    await client.close();
+    const live = page.getByRole('region', { name: 'Live tail' });
+    await live.getByRole('link', { name: new RegExp(`event ${id}$`) }).waitFor(WAIT);
+    assert.equal(await live.locator('tbody tr').count(), 1, 'only the matching event');
+    await page.getByRole('button', { name: 'Stop live tail' }).click();
+    await page.goto(`${q}/search?q=inc-42`);
+    await page.getByRole('link', { name: new RegExp(`event ${id}$`) }).waitFor(WAIT);
     assert.deepEqual(problems, []);
     await context.close();
   });

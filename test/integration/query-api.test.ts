@@ -18,6 +18,7 @@ describe('query API', { timeout: 120_000 }, () => {
   let q: string;
   let acme: string; // analyst token for tenant acme
   let globexEventId: string;
+  let keysFile: string;
   const get = (path: string, token: string | null = acme) => api(q, path, token);
 
   before(async () => {
@@ -28,6 +29,7 @@ describe('query API', { timeout: 120_000 }, () => {
     q = running.queryUrl!;
     // acme: the demo's traffic; globex: events of its own.
     await runDemo({ endpoint: running.ingestUrl!, dataDir: config.dataDir, registryFile: config.keysFile });
+    keysFile = config.keysFile;
     const globex = await registeredEmitter(config.keysFile, 'gw:globex');
     const client = new EmitterClient({ endpoint: running.ingestUrl!, source: globex.source, privateJwk: globex.key.privateJwk, stateDir: tempDir() });
     globexEventId = await client.emit(toolCall({ tenant: 'globex', human: { sub: 'u-alice', iss: 'https://login.globex.example' }, context: { session_id: 'sess-alice-1' } }));
@@ -180,6 +182,85 @@ describe('query API', { timeout: 120_000 }, () => {
     assert.deepEqual(allowed.obligations, ['watermark', 'notify-dpo']);
     const approvals = await get(`/v1/events?grant=${allowed.grant_id}&type=delegation.granted`);
     assert.deepEqual(approvals.body.events.map((e: any) => [e.source, e.attrs.approved_by, e.attrs.ticket]), [['idp:demo-okta', 'u-dana', 'SEC-1234']]);
+  });
+
+  test('several values per filter, relative time, attrs and free text', async () => {
+    const humans = (r: { body: { events: { human_sub: string }[] } }) => [...new Set(r.body.events.map((e) => e.human_sub))].sort();
+    assert.deepEqual(humans(await get('/v1/events?human=u-alice&human=u-carol&limit=1000')), ['u-alice', 'u-carol']);
+    const flagged = (await get('/v1/events?flag=impersonation&flag=jti_reuse')).body.events as { flags: string[] }[];
+    assert.ok(flagged.length >= 2 && flagged.every((e) => e.flags.includes('impersonation') || e.flags.includes('jti_reuse')));
+    // The demo's events are minutes old: inside the last hour, none in the future.
+    assert.ok((await get('/v1/events?since=1h')).body.events.length > 0);
+    assert.equal((await get('/v1/events?since=1h&from=2026-01-01T00:00:00Z')).body.error.code, 'BAD_REQUEST');
+    assert.equal((await get('/v1/events?since=1y')).status, 400);
+    const approved = (await get('/v1/events?attr=approved_by:u-dana&attr=ticket:SEC-1234')).body.events as { type: string; grant_id: string }[];
+    assert.deepEqual(approved.map((e) => [e.type, e.grant_id]), [['delegation.granted', 'approval-bob-42']]);
+    assert.equal((await get('/v1/events?attr=approved_by:u-nobody')).body.events.length, 0);
+    // Free text: part of an id or an attrs value, any case; confined like every search.
+    assert.ok((await get('/v1/events?q=SEC-12')).body.events.some((e: { grant_id: string }) => e.grant_id === 'approval-bob-42'));
+    assert.ok(!(await get('/v1/events?q=globex')).body.events.some((e: { tenant: string }) => e.tenant !== 'acme'));
+  });
+
+  test('histogram of a search over its window', async () => {
+    const all = await get('/v1/events/histogram?since=2h&buckets=8');
+    assert.equal(all.status, 200);
+    assert.equal(all.body.buckets.length, 8);
+    assert.equal(all.body.step_ms, 15 * 60_000);
+    const total = (await get('/v1/events?since=2h&limit=1000')).body.events.length;
+    assert.equal(all.body.buckets.reduce((n: number, b: { events: number }) => n + b.events, 0), total);
+    const denied = await get('/v1/events/histogram?since=2h&buckets=8&outcome=deny');
+    assert.equal(denied.body.buckets.reduce((n: number, b: { events: number; denied: number }) => n + b.events - b.denied, 0), 0);
+    assert.ok(denied.body.buckets.some((b: { denied: number }) => b.denied > 0));
+  });
+
+  test('session graph as Graphviz DOT, denials red', async () => {
+    const r = await fetch(`${q}/v1/sessions/sess-carol-2/graph.dot`, { headers: { authorization: `Bearer ${acme}` } });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type')!, /^text\/vnd\.graphviz/);
+    const dot = await r.text();
+    assert.match(dot, /^digraph "session sess-carol-2" \{/);
+    assert.match(dot, /"server:mcp:github" -> "tool:mcp:github\/github\.delete_repo" \[label="invoked 1 \(1 denied\)", color="#b91c1c"/);
+    assert.equal((await get('/v1/sessions/sess-nothing/graph.dot')).status, 404);
+  });
+
+  test('401 answers name the Bearer scheme (RFC 6750)', async () => {
+    const none = await fetch(`${q}/v1/events`);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="actorlog"');
+    const bad = await fetch(`${q}/v1/events`, { headers: { authorization: 'Bearer nope' } });
+    assert.equal(bad.headers.get('www-authenticate'), 'Bearer realm="actorlog", error="invalid_token"');
+  });
+
+  test('live tail: new matching events of your tenants as Server-Sent Events, recorded in the access log', async () => {
+    const abort = new AbortController();
+    const response = await fetch(`${q}/v1/events/tail?human=u-tail&human=u-tail-2`, { headers: { authorization: `Bearer ${acme}` }, signal: abort.signal });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type')!, /^text\/event-stream/);
+    const reader = response.body!.getReader();
+    let text = '';
+    const emitter = await registeredEmitter(keysFile, 'gw:tail-test');
+    const client = new EmitterClient({ endpoint: running.ingestUrl!, source: emitter.source, privateJwk: emitter.key.privateJwk, stateDir: tempDir() });
+    const wanted = await client.emit(toolCall({ human: { sub: 'u-tail', iss: 'https://login.acme.example' } }));
+    await client.emit(toolCall({ human: { sub: 'u-other', iss: 'https://login.acme.example' } }));
+    const otherTenant = await client.emit(toolCall({ tenant: 'globex', human: { sub: 'u-tail', iss: 'https://login.globex.example' } }));
+    await client.close();
+    const deadline = Date.now() + 20_000;
+    while (!text.includes(`id: ${wanted}`) && Date.now() < deadline) {
+      const { value, done } = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no tail data within 20 s')), 20_000))]);
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    abort.abort();
+    const events = text.split('\n\n').filter((block) => block.startsWith('event: event'));
+    assert.equal(events.length, 1, text);
+    assert.match(events[0]!, new RegExp(`id: ${wanted}`));
+    assert.ok(!text.includes(otherTenant), 'another tenant is never tailed');
+    const admin = await idp.token({ sub: 'admin-tail', roles: ['admin'], tenant: 'acme' });
+    // Recorded when it started, and again when the client closed it, with what it had sent.
+    const phases = async () => ((await get('/v1/admin/access-log?route=/v1/events/tail', admin)).body.calls as { phase: string; rows: number }[]);
+    const until = Date.now() + 10_000;
+    while (!(await phases()).some((c) => c.phase === 'stream_aborted') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    const calls = await phases();
+    assert.deepEqual(calls.map((c) => c.phase).sort(), ['stream_aborted', 'stream_started']);
   });
 
   test('one event in full: row, signed event, the key that verified it', async () => {

@@ -6,7 +6,8 @@ import { download, getBytes, qs } from '../api';
 import { toCsv, toNdjson } from '../export';
 import { useEnums } from '../enums';
 import { Link, navigate, type Location } from '../router';
-import { FlagList, hrefs, IdLink, Outcome, Status, Table, Time, TimeWindow, absoluteWindow, useApi, ErrorBox } from '../ui';
+import { Bars, FlagList, hrefs, IdLink, Outcome, Status, Table, Time, TimeWindow, windowOf, useApi, ErrorBox } from '../ui';
+import { LiveTail } from './tail';
 
 export const TEXT_FILTERS: [string, string][] = [
   ['human', 'Human (sub)'],
@@ -20,7 +21,12 @@ export const TEXT_FILTERS: [string, string][] = [
   ['grant', 'Grant id'],
   ['consent', 'Consent id'],
   ['tenant', 'Tenant'],
+  ['attr', 'Attribute key:value'],
+  ['q', 'Free text (any id, attrs)'],
 ];
+// Filters that take several values: comma-separated in the form, the
+// parameter repeated in the URL and the API call.
+const SINGLE = new Set(['tenant', 'q']);
 export const CHOICE_FILTERS: [string, string][] = [
   ['outcome', 'Outcome'],
   ['flag', 'Flag'],
@@ -30,11 +36,11 @@ const FILTER_NAMES = [...TEXT_FILTERS, ...CHOICE_FILTERS].map(([n]) => n);
 
 type Row = Record<string, unknown> & { id: string };
 
-export function filtersOf(query: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
+export function filtersOf(query: URLSearchParams): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
   for (const name of FILTER_NAMES) {
-    const v = query.get(name);
-    if (v) out[name] = v;
+    const v = query.getAll(name).filter(Boolean);
+    if (v.length) out[name] = v;
   }
   return out;
 }
@@ -45,9 +51,10 @@ export function SearchView({ loc }: { loc: Location }) {
   const limit = loc.query.get('limit') ?? '50';
   const cursor = loc.query.get('cursor') ?? undefined;
   // The window is fixed when the URL changes, not on every render.
-  const apiQuery = useMemo(() => ({ ...filters, ...absoluteWindow(loc.query) }), [loc.href]);
+  const apiQuery = useMemo(() => ({ ...filters, ...windowOf(loc.query) }), [loc.href]);
   const path = `/v1/events${qs({ ...apiQuery, limit, cursor })}`;
   const result = useApi<{ events: Row[]; next_cursor: string | null }>(path);
+  const histogram = useApi<{ step_ms: number; buckets: { start: string; events: number; denied: number; flagged: number }[] }>(`/v1/events/histogram${qs({ ...apiQuery, buckets: 48 })}`);
   const [exportError, setExportError] = useState<Error | null>(null);
 
   const submit = (e: Event) => {
@@ -56,7 +63,8 @@ export function SearchView({ loc }: { loc: Location }) {
     const q = new URLSearchParams();
     for (const name of FILTER_NAMES) {
       const v = String(form.get(name) ?? '').trim();
-      if (v) q.set(name, v);
+      if (!v) continue;
+      for (const one of SINGLE.has(name) ? [v] : v.split(',').map((x) => x.trim()).filter(Boolean)) q.append(name, one);
     }
     for (const k of ['since', 'from', 'to', 'limit']) {
       const v = loc.query.get(k);
@@ -89,16 +97,16 @@ export function SearchView({ loc }: { loc: Location }) {
         {TEXT_FILTERS.map(([name, label]) => (
           <label key={name}>
             {label}
-            <input name={name} defaultValue={filters[name] ?? ''} autoComplete="off" spellcheck={false} />
+            <input name={name} defaultValue={(filters[name] ?? []).join(', ')} autoComplete="off" spellcheck={false} placeholder={SINGLE.has(name) ? undefined : 'several: comma-separated'} />
           </label>
         ))}
         {CHOICE_FILTERS.map(([name, label]) => (
           <label key={name}>
             {label}
-            <select name={name} defaultValue={filters[name] ?? ''}>
+            <select name={name} defaultValue={filters[name]?.[0] ?? ''}>
               <option value="">any</option>
-              {(enums[name] ?? (filters[name] ? [filters[name]!] : [])).map((v) => (
-                <option key={v} value={v} selected={filters[name] === v}>
+              {(enums[name] ?? filters[name] ?? []).map((v) => (
+                <option key={v} value={v} selected={filters[name]?.[0] === v}>
                   {v}
                 </option>
               ))}
@@ -113,9 +121,20 @@ export function SearchView({ loc }: { loc: Location }) {
         </div>
       </form>
       <TimeWindow loc={loc} />
+      <LiveTail filters={filters} />
+      {histogram.data && (
+        <Bars
+          label="Matching events over the window"
+          data={histogram.data.buckets.map((b) => ({ key: b.start.slice(0, 16).replace('T', ' '), allowed: b.events - b.denied, denied: b.denied }))}
+          series={[
+            { key: 'allowed', label: 'not denied', className: 's-allow' },
+            { key: 'denied', label: 'denied', className: 's-deny' },
+          ]}
+        />
+      )}
       <Status loaded={result}>
         {(data) => (
-          <section aria-label="Results">
+          <section aria-label="Results" data-href={loc.href}>
             <div class="section-head">
               <h2>
                 {data.events.length} event{data.events.length === 1 ? '' : 's'} on this page{cursor ? ' (a later page)' : ''}
