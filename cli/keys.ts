@@ -1,13 +1,15 @@
-// `actorlog keys generate|rotate|revoke|list`: the emitter key registry from
+// `actorlog keys generate|rotate|import|revoke|list`: the emitter key registry from
 // the shell. Private keys go to stdout once and are never stored by actorlog.
 import { parseArgs } from 'node:util';
 import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 import { generateAndRegister, type SigningAlg } from '../keys/generate.js';
 import { listKeys, revokeKey, rotateKey } from '../keys/lifecycle.js';
+import fs from 'node:fs';
+import { importPublicJwk } from '../keys/import.js';
 import { setEmitterTenants } from '../keys/registry.js';
 
-const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|ES256] [--tenant T ...] | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
+const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|ES256] [--tenant T ...] | import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|- | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
 
 export async function keysCommand(config: Config, args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -15,7 +17,7 @@ export async function keysCommand(config: Config, args: string[]): Promise<numbe
     allowPositionals: true,
     options: {
       emitter: { type: 'string' },
-      alg: { type: 'string', default: 'EdDSA' },
+      alg: { type: 'string' },
       kid: { type: 'string' },
       at: { type: 'string' },
       tenant: { type: 'string', multiple: true },
@@ -24,8 +26,23 @@ export async function keysCommand(config: Config, args: string[]): Promise<numbe
   const action = positionals[0];
   const file = config.keysFile;
   const emitter = values.emitter;
-  if (values.alg !== 'EdDSA' && values.alg !== 'ES256') throw new ActorlogError('BAD_REQUEST', '--alg is EdDSA or ES256');
-  const alg = values.alg as SigningAlg;
+  if (action === 'import') {
+    if (!emitter || !positionals[1]) throw new ActorlogError('BAD_REQUEST', usage);
+    const text = positionals[1] === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(positionals[1], 'utf8');
+    let jwk: Record<string, unknown>;
+    try {
+      jwk = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new ActorlogError('BAD_REQUEST', 'the key file is not JSON (expected one public JWK)');
+    }
+    const key = await importPublicJwk(file, emitter, jwk, { ...(values.alg ? { alg: values.alg } : {}), ...(values.tenant ? { tenants: values.tenant } : {}) });
+    process.stdout.write(`${key.kid}\n`);
+    process.stderr.write(`registered public key ${key.kid} (${key.alg}) for ${emitter} in ${file}\n`);
+    return 0;
+  }
+  const algOption = values.alg ?? 'EdDSA';
+  if (algOption !== 'EdDSA' && algOption !== 'ES256') throw new ActorlogError('BAD_REQUEST', '--alg is EdDSA or ES256');
+  const alg = algOption as SigningAlg;
 
   if (action === 'list') {
     for (const k of listKeys(file, emitter)) {

@@ -11,6 +11,7 @@ import { verifyCommand } from './verify.js';
 import { witnessCommand } from './witness.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
 import { emitCommand } from './emit.js';
+import { signCommand } from './sign.js';
 import { runDemo } from './demo.js';
 import { mcpProxyCommand } from './mcp-proxy.js';
 
@@ -28,8 +29,12 @@ const USAGE = `actorlog <command> [options]
   keys revoke --emitter ID --kid KID [--at RFC3339]
                              refuse the key for events dated or received from then on
   keys list [--emitter ID]   every registered key with its state and times
+  keys import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|-
+                             register an existing public JWK (a KMS or HSM key)
   emit --emitter ID --key FILE [--endpoint URL] [--state-dir DIR] [FILE|-]
                              sign JSON events (array, object or NDJSON) and send them
+  sign --emitter ID --key FILE --seq N [--alg EdDSA|Ed25519|ES256] [FILE|-]
+                             print one event as a compact JWS (to send with curl)
   mcp-proxy [options] -- <server command> [args...]
   mcp-proxy [options] --listen HOST:PORT --upstream URL --resource URI --jwks URL|FILE
                              audit an MCP server you do not own, over stdio or
@@ -144,6 +149,18 @@ export async function main(argv: string[]): Promise<number> {
         stateDir: values['state-dir'] ?? path.join(config.dataDir, 'emitter-state'),
         input: positionals[0] ?? '-',
       });
+    }
+    case 'sign': {
+      const { positionals, values } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { emitter: { type: 'string' }, key: { type: 'string' }, seq: { type: 'string' }, alg: { type: 'string' } },
+      });
+      const seq = Number(values.seq);
+      if (!values.emitter || !values.key || !Number.isSafeInteger(seq) || seq < 0) {
+        throw new ActorlogError('BAD_REQUEST', 'usage: actorlog sign --emitter ID --key FILE --seq N [--alg EdDSA|Ed25519|ES256] [FILE|-]');
+      }
+      return signCommand({ source: values.emitter, keyFile: values.key, seq, alg: values.alg as never, input: positionals[0] ?? '-' });
     }
     case 'mcp-proxy':
       return mcpProxyCommand(rest, { endpoint: defaultEndpoint(config), dataDir: config.dataDir });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { tempDir, toolCall } from '../helpers/fixtures.js';
 import { bin, startService, type Service } from '../helpers/processes.js';
 import { api } from '../helpers/services.js';
@@ -74,6 +75,28 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     const emitted = run(['emit', '--emitter', 'gw:rotating', '--key', path.join(dataDir, 'revoked.jwk'), '--endpoint', ingest, '--state-dir', tempDir(), '-'], JSON.stringify(toolCall()));
     assert.equal(emitted.status, 1);
     assert.match(emitted.stderr, /key_revoked/);
+  });
+
+  test('keys import registers a KMS-held public key; sign prints a JWS that curl-style POSTs are stored from', async () => {
+    // The private half stays with the "KMS" (here: this test); only the public JWK is imported.
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const publicJwk = publicKey.export({ format: 'jwk' });
+    assert.equal(run(['keys', 'import', '--emitter', 'gw:kms', '-'], JSON.stringify({ ...publicJwk, d: 'secret' })).status, 1, 'private members refused');
+    const imported = run(['keys', 'import', '--emitter', 'gw:kms', '-'], JSON.stringify({ ...publicJwk, kid: 'kms-key-1' }));
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.equal(imported.stdout.trim(), 'kms-key-1');
+
+    fs.writeFileSync(path.join(dataDir, 'kms.jwk'), JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid: 'kms-key-1' }), { mode: 0o600 });
+    const signed = run(['sign', '--emitter', 'gw:kms', '--key', path.join(dataDir, 'kms.jwk'), '--seq', '1', '--alg', 'Ed25519', '-'], JSON.stringify(toolCall({ context: { session_id: 'cli-kms' } })));
+    assert.equal(signed.status, 0, signed.stderr);
+    const jws = signed.stdout.trim();
+    assert.match(jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const posted = await fetch(`${ingest}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/jose' }, body: jws });
+    assert.equal(posted.status, 202, await posted.clone().text());
+    const { id } = ((await posted.json()) as { accepted: { id: string }[] }).accepted[0]!;
+    // Embedded mode answers 202 only once the event is stored.
+    const { body } = await api(query, '/v1/events?session=cli-kms', token);
+    assert.deepEqual(body.events.map((e: any) => [e.id, e.source, e.kid]), [[id, 'gw:kms', 'kms-key-1']]);
   });
 
   test('emit exits non-zero and names the event when ingest refuses it', () => {
