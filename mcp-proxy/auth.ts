@@ -37,10 +37,18 @@ export function metadataUrl(resource: string): string {
   return `${url.origin}/.well-known/oauth-protected-resource${path}`;
 }
 
+// A signature check costs more than relaying the request, and a client sends
+// the same token with every request: a token that verified is trusted again
+// until it expires, for at most a minute (so a key removed from the JWKS stops
+// working within that), and only the last few hundred are kept.
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 512;
+
 export class BearerAuth {
   readonly resource: string;
   readonly metadataUrl: string;
   private readonly keys: JWTVerifyGetKey;
+  private readonly verified = new Map<string, { claims: Record<string, unknown>; until: number }>();
 
   constructor(private readonly options: BearerOptions) {
     this.resource = canonicalResource(options.resource);
@@ -63,13 +71,21 @@ export class BearerAuth {
   async verify(authorization: string | undefined): Promise<Verdict> {
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(authorization ?? '');
     if (!match) return { ok: false, error: 'invalid_request', reason: authorization ? 'not a bearer token' : 'no bearer token' };
+    const token = match[1]!;
+    const now = Date.now();
+    const known = this.verified.get(token);
+    if (known && known.until > now) return { ok: true, claims: known.claims };
+    if (known) this.verified.delete(token);
     try {
-      const { payload } = await jwtVerify(match[1]!, this.keys, {
+      const { payload } = await jwtVerify(token, this.keys, {
         audience: [this.resource, `${this.resource}/`],
         requiredClaims: ['exp', 'sub'],
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
       });
-      return { ok: true, claims: payload as Record<string, unknown> };
+      const claims = payload as Record<string, unknown>;
+      if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { claims, until: Math.min(payload.exp! * 1000, now + VERIFIED_TTL_MS) });
+      return { ok: true, claims };
     } catch (err) {
       if (err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired) {
         const claims = (err as { payload?: JWTPayload }).payload as Record<string, unknown> | undefined;

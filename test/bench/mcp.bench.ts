@@ -116,6 +116,10 @@ const middleware: Record<string, { p50: number; p99: number }[]> = { 'in memory,
 await timeCalls(plain, 'read_note', { id: 'warm' });
 await timeCalls(mappedOnly, 'read_note', { id: 'warm' });
 await timeCalls(audited, 'read_note', { id: 'warm' });
+// The warm-up's events are signed and queued before anything is measured.
+for (const deadline = Date.now() + 120_000; observer && observer.stats.emitted + observer.stats.emitFailed < 2 * CALLS && Date.now() < deadline; ) {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+}
 // Everything an audited call costs the server's event loop, its events signed
 // and in the outbox included: wall time until the last emit settled, per call.
 const settled = () => (observer ? observer.stats.emitted + observer.stats.emitFailed : 0);
@@ -190,7 +194,7 @@ for (let r = 0; r < REPEATS; r++) {
   for (const [name, client] of paths) proxy[name]!.push(await timeCalls(client, 'echo', { message: 'hello' }));
 }
 const pick = (names: string[]) => Object.fromEntries(names.map((n) => [n, proxy[n]!]));
-report('mcp-proxy over Streamable HTTP (bearer JWT verified per request)', 'the HTTP proxy', pick(['HTTP direct', 'HTTP via mcp-proxy']), 'HTTP direct', 'HTTP via mcp-proxy');
+report('mcp-proxy over Streamable HTTP (bearer JWT checked on every request)', 'the HTTP proxy', pick(['HTTP direct', 'HTTP via mcp-proxy']), 'HTTP direct', 'HTTP via mcp-proxy');
 report('mcp-proxy over stdio', 'the stdio proxy', pick(['stdio direct', 'stdio via mcp-proxy']), 'stdio direct', 'stdio via mcp-proxy');
 
 for (const [, client] of paths) await client.close().catch(() => undefined);
