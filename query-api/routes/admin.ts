@@ -1,7 +1,9 @@
 // For admins: who read what (the access log), and the emitter keys.
 import { z } from 'zod';
 import { listKeys } from '../../keys/lifecycle.js';
+import { importPublicJwk } from '../../keys/import.js';
 import { readRegistry } from '../../keys/registry.js';
+import { ActorlogError } from '../../lib/errors.js';
 import { listAccessLog } from '../../store/access-log.js';
 import { listDeliveries } from '../../store/webhooks.js';
 import { fromClickHouseTime } from '../../lib/time.js';
@@ -55,6 +57,39 @@ export function adminRoutes(app: App, deps: RouteDeps): void {
       const rows = await listAccessLog(deps.storage, deps.tables, scope, window, { sub, route, limit });
       request.rowsReturned = rows.length;
       return { period, calls: rows.map((r) => present({ ...r, params: JSON.parse(String(r.params)) as unknown })) };
+    },
+  );
+
+  // Provisioning without shell access to the actorlog host: register the
+  // public half of a key held in a KMS or HSM. A tenant's admin may only
+  // register emitters bound to its own tenants.
+  app.post(
+    '/v1/admin/keys',
+    {
+      schema: {
+        summary: 'Register an existing public JWK (Ed25519 or P-256) for an emitter; private members are refused',
+        tags: ['admin'],
+        body: z.strictObject({
+          emitter: identifier,
+          jwk: z.record(z.string(), z.unknown()),
+          alg: z.enum(['EdDSA', 'Ed25519', 'ES256']).optional(),
+          tenants: z.array(identifier).max(64).optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const scope = access(request, 'admin');
+      const { emitter, jwk, alg, tenants } = request.body;
+      if (scope.tenants !== null) {
+        const bound = readRegistry(deps.keysFile).emitters[emitter]?.tenants ?? tenants ?? [];
+        const wanted = [...bound, ...(tenants ?? [])];
+        if (wanted.length === 0 || !wanted.every((t) => scope.tenants!.includes(t))) {
+          throw new ActorlogError('FORBIDDEN', 'a tenant admin registers keys only for emitters bound to its own tenants (give tenants)');
+        }
+      }
+      const key = await importPublicJwk(deps.keysFile, emitter, jwk, { ...(alg ? { alg } : {}), ...(tenants ? { tenants } : {}) });
+      request.rowsReturned = 1;
+      return reply.status(201).send(key);
     },
   );
 

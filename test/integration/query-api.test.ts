@@ -4,6 +4,7 @@
 // limit, the OpenAPI document.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { EmitterClient } from '@actorlog/sdk';
 import { startAll, startQueryApi, type Context, type Running } from '../../cli/services.js';
 import { runDemo, traceIdOf } from '../../cli/demo.js';
@@ -294,6 +295,27 @@ describe('query API', { timeout: 120_000 }, () => {
     assert.equal(calls[0].via, 'jwt');
     const keys = await get('/v1/admin/keys', admin);
     assert.equal(keys.status, 200);
+  });
+
+  test('admins register a KMS-held public key over the API; analysts and other tenants cannot; the call is access-logged', async () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'kms-api-1' };
+    const send = (token: string, body: unknown) =>
+      fetch(`${q}/v1/admin/keys`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const admin = await idp.token({ sub: 'admin-kms', roles: ['admin'], tenant: 'acme' });
+    const analyst = await idp.token({ sub: 'analyst-kms', roles: ['analyst'], tenant: 'acme' });
+    assert.equal((await send(analyst, { emitter: 'gw:kms-api', jwk, tenants: ['acme'] })).status, 403);
+    assert.equal((await send(admin, { emitter: 'gw:kms-api', jwk, tenants: ['globex'] })).status, 403);
+    const secret = await send(admin, { emitter: 'gw:kms-api', jwk: { ...jwk, d: 'x' }, tenants: ['acme'] });
+    assert.equal(secret.status, 400);
+    assert.match(((await secret.json()) as any).error.message, /private members/);
+    const created = await send(admin, { emitter: 'gw:kms-api', jwk, tenants: ['acme'] });
+    assert.equal(created.status, 201);
+    assert.deepEqual(await created.json(), { emitter: 'gw:kms-api', kid: 'kms-api-1', alg: 'EdDSA' });
+    const listed = await get('/v1/admin/keys', admin);
+    assert.ok(listed.body.keys.some((k: any) => k.emitter === 'gw:kms-api' && k.kid === 'kms-api-1'));
+    const log = await get('/v1/admin/access-log?sub=admin-kms', admin);
+    assert.ok(log.body.calls.some((c: any) => c.route === '/v1/admin/keys' && c.status === 201));
   });
 
   test('rate limit per caller, with the documented error shape', async () => {
