@@ -129,8 +129,11 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
         resolve,
       );
       upstreamReq.once('error', reject);
-      // The client went away: so does the relayed request (and its stream).
-      res.once('close', () => upstreamReq.destroy());
+      // The client went away before its answer was complete: so does the
+      // relayed request (and its stream). A finished one keeps its pooled connection.
+      res.once('close', () => {
+        if (!res.writableFinished) upstreamReq.destroy();
+      });
       upstreamReq.end(body.length ? body : undefined);
     });
     const sessionId = requestSession ?? one(upstreamRes.headers['mcp-session-id']) ?? ctx.sessionId;
