@@ -9,3 +9,9 @@ export function toClickHouseTime(at: Date | number | string): string {
 export function fromClickHouseTime(value: string): string {
   return `${value.replace(' ', 'T')}Z`;
 }
+
+// A row's time as RFC 3339, whether the row was read back (ClickHouse's
+// shape) or built in memory or by the API (already RFC 3339).
+export function rowTime(value: string): string {
+  return value.includes('T') ? value : fromClickHouseTime(value);
+}

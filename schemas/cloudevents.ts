@@ -5,7 +5,7 @@
 // (its other top-level members are objects, which extension attributes may
 // not be), hence this envelope for brokers that expect one.
 import type { EventRow } from './row.js';
-import { fromClickHouseTime } from '../lib/time.js';
+import { rowTime } from '../lib/time.js';
 
 export const CLOUDEVENTS_MEDIA_TYPE = 'application/cloudevents+json';
 
@@ -31,7 +31,7 @@ export function toCloudEvent(row: CloudEventRow): CloudEvent {
     id: row.id,
     source: row.source,
     type: `actorlog.${row.type}`,
-    time: row.time.includes('T') ? row.time : fromClickHouseTime(row.time),
+    time: rowTime(row.time),
     datacontenttype: 'application/json',
     tenant: row.tenant,
     // the CloudEvents sequence extension: a string, ordered per source

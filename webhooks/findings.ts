@@ -2,7 +2,7 @@
 // receives for one (signed as a JWS, docs/webhooks.md).
 import { createHash } from 'node:crypto';
 import type { EventRow } from '../schemas/row.js';
-import { fromClickHouseTime } from '../lib/time.js';
+import { rowTime } from '../lib/time.js';
 import type { FallingSilent } from '../store/state/sequences.js';
 import type { FindingKind, Subscription } from './subscriptions.js';
 
@@ -46,7 +46,6 @@ export function findingKinds(flags: readonly string[]): Map<FindingKind, string[
   return kinds;
 }
 
-const isoTime = (value: string) => (value.includes('T') ? value : fromClickHouseTime(value));
 
 export function deliveryId(subscriptionId: string, eventId: string, kind: string): string {
   return createHash('sha256').update(`${subscriptionId}\n${eventId}\n${kind}`).digest('hex').slice(0, 32);
@@ -70,7 +69,7 @@ export function findingsFor(row: EventRow, subscriptions: readonly Subscription[
           event: {
             id: row.id,
             type: row.type,
-            time: isoTime(row.time),
+            time: rowTime(row.time),
             source: row.source,
             seq: Number(row.seq),
             human_sub: row.human_sub,
@@ -96,7 +95,7 @@ export function silenceFindings(
 ): { subscription: Subscription; finding: Finding }[] {
   const out: { subscription: Subscription; finding: Finding }[] = [];
   for (const emitter of emitters) {
-    const lastSeen = isoTime(emitter.last_seen);
+    const lastSeen = rowTime(emitter.last_seen);
     for (const subscription of subscriptions) {
       if (subscription.tenant !== emitter.tenant || !subscription.kinds.includes('emitter_silent')) continue;
       out.push({

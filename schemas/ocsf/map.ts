@@ -7,7 +7,7 @@
 // for (the delegation DAG among them) is kept under `unmapped.actorlog`.
 import { createHash } from 'node:crypto';
 import type { EventRow, Flag } from '../row.js';
-import { fromClickHouseTime } from '../../lib/time.js';
+import { rowTime } from '../../lib/time.js';
 import { OCSF_VERSION, ocsfSchema } from './definitions.js';
 
 export type OcsfEvent = Record<string, unknown>;
@@ -38,9 +38,7 @@ function compact<T extends Obj>(o: T): T {
 }
 const nonEmpty = <T>(list: readonly T[] | undefined): T[] | undefined => (list && list.length > 0 ? [...list] : undefined);
 
-// Rows hold ClickHouse's 'YYYY-MM-DD HH:MM:SS.mmm' (UTC); rows from the API RFC 3339.
-const isoTime = (value: string) => (value.includes('T') ? value : fromClickHouseTime(value));
-const epochMs = (value: string) => Date.parse(isoTime(value));
+const epochMs = (value: string) => Date.parse(rowTime(value));
 // Token claims are epoch seconds in the event, DateTime text once stored.
 const claimMs = (value: number | string | null) => (value === null ? undefined : typeof value === 'number' ? value * 1000 : epochMs(value));
 
@@ -144,7 +142,7 @@ function delegationOf(row: MappableRow, stored: StoredEvent): Obj | undefined {
     grant_id: row.grant_id,
     consent_id: row.consent_id,
     scopes: nonEmpty(row.delegation_scopes),
-    expires_at: row.delegation_expires_at ? isoTime(row.delegation_expires_at) : undefined,
+    expires_at: row.delegation_expires_at ? rowTime(row.delegation_expires_at) : undefined,
     actors: nonEmpty(actors),
   });
   return Object.keys(delegation).length > 0 ? delegation : undefined;
@@ -184,14 +182,14 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 
 // The emitter's signature over the event it sent: the compact JWS is raw_data,
 // its SHA-256 the fingerprint; ES256 is ECDSA, EdDSA has no id of its own.
-function attestation(row: MappableRow): Obj {
+function attestation(row: MappableRow, digest: string): Obj {
   const alg = jwsAlg(row.raw_jws);
   const algorithm = alg === 'ES256' ? { algorithm_id: 3, algorithm: 'ECDSA' } : { algorithm_id: 99, algorithm: alg || 'unknown' };
   return compact({
     uid: row.id,
     authority_uid: row.source,
     chain_uid: row.source,
-    fingerprint: { algorithm_id: 3, algorithm: 'SHA-256', encoding_id: 1, encoding: 'Hex', serialization_id: 3, serialization: 'JWS', value: sha256(row.raw_jws) },
+    fingerprint: { algorithm_id: 3, algorithm: 'SHA-256', encoding_id: 1, encoding: 'Hex', serialization_id: 3, serialization: 'JWS', value: digest },
     // state Valid: a row exists only for an event whose signature verified
     signatures: [{ ...algorithm, serialization_id: 3, serialization: 'JWS', state_id: 1, state: 'Valid' }],
   });
@@ -343,7 +341,7 @@ export function toOcsf(row: MappableRow): OcsfEvent {
       profiles: ['ai_operation', 'security_control', 'record_integrity', ...(usesTrace ? ['trace'] : [])],
       tenant_uid: row.tenant,
       event_code: row.type,
-      original_time: isoTime(row.time),
+      original_time: rowTime(row.time),
       logged_time: receivedMs,
       sequence: seq <= INT32_MAX ? seq : undefined,
       correlation_uid: row.session_id,
@@ -396,11 +394,12 @@ export function toOcsf(row: MappableRow): OcsfEvent {
     event.policy = compact({ uid: row.policy_id, name: row.policy_id, version: row.policy_version, is_applied: true, desc: row.decision_reason });
   }
   event.is_alert = row.flags.length > 0;
-  event.attestation_list = [attestation(row)];
+  const digest = sha256(row.raw_jws);
+  event.attestation_list = [attestation(row, digest)];
   event.enrichments = flagEnrichments(row.flags, receivedMs);
   event.observables = observables(event);
   event.raw_data = row.raw_jws;
-  event.raw_data_hash = { algorithm_id: 3, algorithm: 'SHA-256', value: sha256(row.raw_jws) };
+  event.raw_data_hash = { algorithm_id: 3, algorithm: 'SHA-256', value: digest };
   event.unmapped = unmapped(row, stored);
   return compact(event);
 }
