@@ -51,7 +51,7 @@ describe('finding webhooks', { timeout: 240_000 }, () => {
       file,
       JSON.stringify({
         subscriptions: [
-          { id: 'soc-acme', tenant: 'acme', kinds: ['flag', 'sequence_gap', 'emitter_silent'], url },
+          { id: 'soc-acme', tenant: 'acme', kinds: ['flag', 'sequence_gap', 'emitter_silent', 'chain_break'], url },
           { id: 'soc-globex', tenant: 'globex', kinds: ['flag'], url },
         ],
       }),
@@ -73,7 +73,7 @@ describe('finding webhooks', { timeout: 240_000 }, () => {
     const failing = await eventually(async () => {
       const { deliveries } = await get('/v1/admin/webhooks/deliveries?status=pending');
       return deliveries.some((d: any) => d.attempts >= 2 && d.last_error === 'ECONNREFUSED') ? deliveries : undefined;
-    }, 'failed attempts in the delivery log');
+    }, 'failed attempts in the delivery log', 60_000);
     assert.ok(failing.every((d: any) => d.tenant === 'acme' && d.subscription_id === 'soc-acme'));
     assert.ok(failing.every((d: any) => !('payload' in d)), 'the log does not repeat the payloads');
 
