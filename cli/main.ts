@@ -111,6 +111,9 @@ async function serve(config: Config, name: string, start: typeof startAll): Prom
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Everything actorlog writes (engine files, keys, tokens, reports, outboxes)
+  // is for its own user only: folders 0700, files 0600.
+  process.umask(0o077);
   const config = loadConfig();
   switch (command) {
     case 'start':

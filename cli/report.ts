@@ -21,6 +21,10 @@ export async function reportCommand(config: Config, args: string[]): Promise<num
   if (positionals[0] === 'verify') {
     if (!values.file || !values.manifest) throw new ActorlogError('BAD_REQUEST', usage);
     // The key to trust: a JWKS the auditor was given (GET /v1/reports/jwks), or this installation's own.
+    // Verifying never creates a key: without --jwks, the installation's key must exist.
+    if (!values.jwks && !fs.existsSync(config.reports.signingKeyFile)) {
+      throw new ActorlogError('BAD_REQUEST', `no report key at ${config.reports.signingKeyFile}: give --jwks (GET /v1/reports/jwks of the installation that signed it)`);
+    }
     const jwks = values.jwks ? (JSON.parse(fs.readFileSync(values.jwks, 'utf8')) as JSONWebKeySet) : (await loadReportKey(config.reports.signingKeyFile)).jwks;
     const logKey = values['log-key'] && fs.existsSync(values['log-key']) ? fs.readFileSync(values['log-key'], 'utf8').trim() : values['log-key'];
     const verdict = await verifyReport(fs.readFileSync(values.file), fs.readFileSync(values.manifest, 'utf8'), jwks, logKey);

@@ -32,6 +32,16 @@ export function redactValues(value: unknown, name = ''): unknown {
   return value;
 }
 
+// JWT-shaped strings replaced at any depth, names untouched. Returns a copy.
+export function redactJwtsDeep(value: unknown): unknown {
+  if (typeof value === 'string') return redactJwts(value);
+  if (Array.isArray(value)) return value.map(redactJwtsDeep);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [redactJwts(k), redactJwtsDeep(v)]));
+  }
+  return value;
+}
+
 // A request URL with secret-named query parameters and JWT-shaped parts
 // redacted. The URL may be malformed (it is logged because it was refused).
 export function redactUrl(url: string): string {

@@ -5,7 +5,10 @@ export type RowFormat = 'csv' | 'ndjson';
 
 export const MEDIA_TYPES: Record<RowFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson' };
 
-const FORMULA = /^[=+\-@\t\r]/;
+// What a spreadsheet may run as a formula (OWASP CSV injection): a cell that
+// begins, after any spaces, with = + - @ | % or their full-width forms, or
+// with a tab, CR or LF. Such a cell gets a leading quote.
+const FORMULA = /^[\s\u3000]*[=+\-@|%\uFF1D\uFF0B\uFF0D\uFF20\uFF5C\uFF05]|^[\t\r\n]/;
 
 function cell(value: unknown): string {
   let text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);

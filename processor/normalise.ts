@@ -3,6 +3,7 @@
 import type { ActClaim, ActorlogEvent } from '../schemas/event.js';
 import { clampEpochSeconds, type EventRow } from '../schemas/row.js';
 import { toClickHouseTime } from '../lib/time.js';
+import { redactJwts, redactJwtsDeep } from '../lib/redact.js';
 import { statelessFlags, type SkewLimits } from './flags.js';
 
 // RFC 8693 4.1: the outermost `act` is the current actor, each nested `act`
@@ -12,6 +13,18 @@ export function actorChainOf(event: ActorlogEvent): string[] {
   const chain: string[] = [];
   for (let act: ActClaim | undefined = event.token?.act; act; act = act.act) chain.push(act.sub);
   return chain;
+}
+
+// Free text an emitter fills (attrs, user agent, reasons) can carry a token
+// by mistake: a JWT-shaped value is stored as [redacted-jwt] in the row and
+// in the stored event JSON. raw_jws keeps the bytes as signed (base64url), the
+// evidence the signature and the transparency log are checked against.
+const redactAttrs = (attrs: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(attrs ?? {}).map(([k, v]) => [redactJwts(k), redactJwts(v)]));
+
+function storedJson(event: ActorlogEvent): string {
+  const json = JSON.stringify(event);
+  return json.includes('eyJ') ? JSON.stringify(redactJwtsDeep(event)) : json;
 }
 
 export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: string; ingestedAt: number; skew: SkewLimits }): EventRow {
@@ -56,7 +69,7 @@ export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: str
     outcome: decision?.outcome ?? '',
     policy_id: decision?.policy.id ?? '',
     policy_version: decision?.policy.version ?? '',
-    decision_reason: decision?.reason ?? '',
+    decision_reason: redactJwts(decision?.reason ?? ''),
     obligations: decision?.obligations ?? [],
     decided_by: decision?.decided_by ?? '',
     downstream_system: downstream?.system ?? '',
@@ -68,13 +81,13 @@ export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: str
     parent_id: context?.parent_id ?? '',
     request_id: context?.request_id ?? '',
     client_ip: context?.client_ip ?? '',
-    user_agent: context?.user_agent ?? '',
+    user_agent: redactJwts(context?.user_agent ?? ''),
     args_sha256: payload?.args_sha256 ?? '',
     result_sha256: payload?.result_sha256 ?? '',
     payload_bytes: payload?.bytes ?? null,
-    attrs: event.attrs ?? {},
+    attrs: redactAttrs(event.attrs),
     flags: statelessFlags(event, meta.ingestedAt, meta.skew),
-    event_json: JSON.stringify(event),
+    event_json: storedJson(event),
     raw_jws: meta.rawJws,
     ingested_at: toClickHouseTime(meta.ingestedAt),
   };

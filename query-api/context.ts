@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Storage, Tables } from '../store/client.js';
 import type { TimeWindow } from '../store/window.js';
-import { identifier, tenantQuery } from '../schemas/search.js';
+import { identifier, queryTime, tenantQuery } from '../schemas/search.js';
 import { requireRole, type Role } from './auth.js';
 import { tenantScope, type TenantScope } from './tenancy.js';
 
@@ -41,8 +41,8 @@ export function adminScope(request: FastifyRequest, requestedTenant?: string): T
 
 // A time window; without one, the last 24 hours.
 export const windowSchema = {
-  from: z.iso.datetime({ offset: true }).optional().describe('start, RFC 3339 (default: 24 hours before `to`)'),
-  to: z.iso.datetime({ offset: true }).optional().describe('end, exclusive, RFC 3339 (default: now)'),
+  from: queryTime.optional().describe('start, RFC 3339 (default: 24 hours before `to`)'),
+  to: queryTime.optional().describe('end, exclusive, RFC 3339 (default: now)'),
   ...tenantQuery,
 };
 

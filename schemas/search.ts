@@ -27,6 +27,17 @@ export function sinceMs(since: string): number {
 // `attr=key:value`: the event's attrs map has key, with that value.
 export const ATTR_PATTERN = /^([^:]{1,128}):(.{0,256})$/s;
 
+// A time a caller asks about: RFC 3339, within the years storage keeps
+// (1970 to 2299, DateTime64's range from the epoch on); outside it, 400.
+export const QUERY_TIME_MIN = '1970-01-01T00:00:00Z';
+export const QUERY_TIME_MAX = '2300-01-01T00:00:00Z';
+export const queryTime = z.iso
+  .datetime({ offset: true })
+  .refine((t) => {
+    const ms = Date.parse(t);
+    return ms >= Date.parse(QUERY_TIME_MIN) && ms <= Date.parse(QUERY_TIME_MAX);
+  }, `a time between ${QUERY_TIME_MIN} and ${QUERY_TIME_MAX}`);
+
 export const eventSearchSchema = z.strictObject({
   ...tenantQuery,
   human: oneOrMore(identifier),
@@ -45,8 +56,8 @@ export const eventSearchSchema = z.strictObject({
   attr: oneOrMore(z.string().regex(ATTR_PATTERN)).describe('`key:value` of the event attrs (e.g. `approved_by:u-carol`); several must all match'),
   q: z.string().min(1).max(256).optional().describe('free text: part of any id (event, human, agent, session, trace, token, grant, consent, server, tool, resource) or of an attrs value, case-insensitive'),
   since: z.string().regex(SINCE_PATTERN).optional().describe('relative window ending now: `15m`, `1h`, `24h`, `7d` (instead of from/to)'),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: queryTime.optional(),
+  to: queryTime.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(1024).optional(),
 });

@@ -23,7 +23,10 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
   // Loaded only in embedded mode, so a deployment against a ClickHouse server
   // can install without the engine's native library.
   const { createChdbConnection } = await import('chdb/connection');
-  fs.mkdirSync(cfg.embeddedPath, { recursive: true });
+  // The engine's files hold every event: its folder is the owner's alone, as
+  // is each file the engine creates under the process umask (cli/main.ts).
+  fs.mkdirSync(cfg.embeddedPath, { recursive: true, mode: 0o700 });
+  fs.chmodSync(cfg.embeddedPath, 0o700);
   // chdb types its connection against @clickhouse/client-common, which the
   // client now bundles as its own copy; the shapes are the same at run time.
   const chdbConnection = createChdbConnection({ path: cfg.embeddedPath });

@@ -37,6 +37,33 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
 
   after(() => server?.stop());
 
+  test('the data folder and every engine file are the owner’s alone (0700 / 0600)', () => {
+    const loose: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isSymbolicLink()) continue; // the engine's table links; their targets are walked
+        if ((fs.lstatSync(full).mode & 0o077) !== 0) loose.push(`${full} ${(fs.lstatSync(full).mode & 0o777).toString(8)}`);
+        if (entry.isDirectory()) walk(full);
+      }
+    };
+    walk(path.join(dataDir, 'clickhouse'));
+    assert.equal(fs.statSync(path.join(dataDir, 'clickhouse')).mode & 0o777, 0o700);
+    assert.deepEqual(loose.filter((f) => !f.includes('gw.jwk')), []);
+  });
+
+  test('report verify without --jwks never creates a key where it runs', () => {
+    const cwd = tempDir();
+    fs.writeFileSync(path.join(cwd, 'r.csv'), 'a\r\n');
+    fs.writeFileSync(path.join(cwd, 'r.manifest.jws'), 'x.y.z');
+    const bare: NodeJS.ProcessEnv = { ...env };
+    delete bare.DATA_DIR;
+    const verified = spawnSync(process.execPath, [bin, 'report', 'verify', '--file', 'r.csv', '--manifest', 'r.manifest.jws'], { env: bare, cwd, encoding: 'utf8' });
+    assert.equal(verified.status, 1);
+    assert.match(verified.stderr, /--jwks/);
+    assert.deepEqual(fs.readdirSync(cwd).sort(), ['r.csv', 'r.manifest.jws']);
+  });
+
   test('keys generate prints a private JWK and registers only the public half', () => {
     const jwk = JSON.parse(fs.readFileSync(path.join(dataDir, 'gw.jwk'), 'utf8'));
     assert.equal(jwk.alg, 'EdDSA');
