@@ -19,6 +19,7 @@ import { activityRoutes } from './routes/activity.js';
 import { graphRoutes } from './routes/graph.js';
 import { findingRoutes } from './routes/findings.js';
 import { adminRoutes } from './routes/admin.js';
+import { completeDocument } from './openapi.js';
 import { consoleRoutes, type ConsoleOptions } from './console.js';
 
 export interface QueryApiOptions {
@@ -58,6 +59,8 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // operationIds and the error answers of every operation (openapi.ts).
+    transformObject: (documents) => completeDocument(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as Parameters<typeof completeDocument>[0]) as never,
   });
   void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -72,6 +72,24 @@ describe('console serving', { timeout: 120_000 }, () => {
     assert.match(await (await fetch(`${q}/docs/`)).text(), /swagger/i);
   });
 
+  test('every OpenAPI operation has a unique operationId and its error answers in the one error shape', async () => {
+    const doc = (await (await fetch(`${q}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { operationId?: string; responses?: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>>;
+      components: { schemas: Record<string, { properties: { error: { required: string[] } } }> };
+    };
+    const ids: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        assert.ok(op.operationId, `${method} ${path} has an operationId`);
+        ids.push(op.operationId!);
+        for (const status of ['400', '401', '403', '429', '500']) assert.equal(op.responses?.[status]?.content?.['application/json']?.schema.$ref, '#/components/schemas/Error', `${method} ${path} ${status}`);
+      }
+    }
+    assert.ok(ids.includes('getV1Events') && ids.includes('getV1SessionsIdGraphDot'), ids.join());
+    assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
+    assert.deepEqual(doc.components.schemas.Error!.properties.error.required, ['code', 'message', 'retriable']);
+  });
+
   test('the console learns how to sign in, and never the token', async () => {
     const r = await fetch(`${q}/console/config.json`);
     const body = await r.text();
