@@ -55,7 +55,7 @@ export interface Batch {
 
 function storedCopies(deps: BatchDeps, outcomes: RecordOutcome[]): Promise<Map<string, string>> {
   const accepted = outcomes.flatMap((o) => (o.ok ? [o.row] : []));
-  return storedJws(deps.storage, deps.tables, [...new Set(accepted.map((r) => r.tenant))], accepted.map((r) => r.id));
+  return storedJws(deps.storage, deps.tables, accepted.map((r) => r.id));
 }
 
 export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promise<Batch> {

@@ -73,6 +73,16 @@ describe('processor state', () => {
     assert.equal(forged.quarantined[0]?.reason, 'replayed_id');
   });
 
+  test('an event reusing another tenant’s id is a replayed_id too', async () => {
+    const original = event({ tenant: 'acme' });
+    await run([await emitter.sign(original)]);
+    const other = await run([await emitter.sign({ ...original, tenant: 'globex' })]);
+    assert.equal(other.rows.length, 0);
+    assert.equal(other.quarantined[0]?.reason, 'replayed_id');
+    const rows = await rowsOf(ctx, `SELECT tenant FROM ${ctx.tables.events} WHERE id = {id:String}`, { id: original.id });
+    assert.deepEqual(rows, [{ tenant: 'acme' }]);
+  });
+
   test('sequence gaps are recorded and filled by late arrivals, across a restart', async () => {
     const base = seq;
     const mk = (n: number) => event({ seq: base + n });
