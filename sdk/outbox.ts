@@ -80,6 +80,7 @@ export class Outbox {
   private io: Promise<void> = Promise.resolve();
   private handle?: FileHandle;
   private saveQueued = false;
+  private torn = false;
   // SHA-256 of the last event signed (what the next one names as prev), and
   // of the last one on disk (what a restart continues from).
   private prevSigned: string | undefined;
@@ -155,6 +156,12 @@ export class Outbox {
   private async write(group: Group): Promise<void> {
     if (this.group === group) this.group = undefined;
     try {
+      // A failed write may have left part of a line: cut it off first, so the
+      // next line does not merge with it.
+      if (this.torn) {
+        this.loadLines();
+        this.torn = false;
+      }
       this.handle ??= await open(this.outboxFile, 'a', 0o600);
       await this.handle.appendFile(group.lines.map((line) => `${line}\n`).join(''));
       await this.handle.datasync();
@@ -166,6 +173,7 @@ export class Outbox {
       // next event's prev names one that never arrives: a visible break).
       await this.handle?.close().catch(() => undefined);
       this.handle = undefined;
+      this.torn = true;
       group.reject(err as Error);
     }
   }
