@@ -6,7 +6,7 @@ import { download, getBytes, qs } from '../api';
 import { enc, Link, navigate } from '../router';
 import { layout, NODE_H, NODE_W, type GraphEdge, type GraphNode, type Placed } from '../graph-layout';
 import { ErrorBox, FlagList, hrefs, Section, Status, Table, Time, useApi } from '../ui';
-import { EventTable } from './search';
+import { EventTable } from './event-table';
 
 interface Graph { events: number; truncated: boolean; nodes: GraphNode[]; edges: GraphEdge[] }
 type Row = Record<string, unknown> & { id: string };

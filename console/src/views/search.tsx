@@ -6,8 +6,9 @@ import { download, getBytes, qs } from '../api';
 import { toCsv, toNdjson } from '../export';
 import { useEnums } from '../enums';
 import { Link, navigate, type Location } from '../router';
-import { Bars, FlagList, hrefs, IdLink, Outcome, Status, Table, Time, TimeWindow, windowOf, useApi, ErrorBox } from '../ui';
+import { Bars, Status, TimeWindow, windowOf, useApi, ErrorBox } from '../ui';
 import { LiveTail } from './tail';
+import { EventTable, type EventRow } from './event-table';
 
 export const TEXT_FILTERS: [string, string][] = [
   ['human', 'Human (sub)'],
@@ -34,7 +35,7 @@ export const CHOICE_FILTERS: [string, string][] = [
 ];
 const FILTER_NAMES = [...TEXT_FILTERS, ...CHOICE_FILTERS].map(([n]) => n);
 
-type Row = Record<string, unknown> & { id: string };
+type Row = EventRow;
 
 export function filtersOf(query: URLSearchParams): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -169,27 +170,5 @@ export function SearchView({ loc }: { loc: Location }) {
         )}
       </Status>
     </>
-  );
-}
-
-export function EventTable({ rows }: { rows: Row[] }) {
-  return (
-    <Table
-      caption="Events"
-      rows={rows}
-      rowKey={(r) => r.id}
-      empty="No event matches."
-      columns={[
-        { key: 'time', label: 'Time', render: (r) => <Link href={hrefs.event(r.id)}><Time value={r.time} /><span class="sr-only"> event {r.id}</span></Link> },
-        { key: 'type', label: 'Type' },
-        { key: 'human_sub', label: 'Human', render: (r) => <IdLink href={hrefs.human} value={r.human_sub} /> },
-        { key: 'agent_id', label: 'Agent', render: (r) => <IdLink href={hrefs.agent} value={r.agent_id} /> },
-        { key: 'server_id', label: 'Server' },
-        { key: 'tool_name', label: 'Tool' },
-        { key: 'outcome', label: 'Outcome', render: (r) => <Outcome value={r.outcome} /> },
-        { key: 'flags', label: 'Flags', render: (r) => <FlagList flags={r.flags} /> },
-        { key: 'session_id', label: 'Session', render: (r) => <IdLink href={hrefs.session} value={r.session_id} /> },
-      ]}
-    />
   );
 }

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { qs } from '../api';
 import { credential } from '../auth';
 import { ErrorBox } from '../ui';
-import { EventTable } from './search';
+import { EventTable } from './event-table';
 
 type Row = Record<string, unknown> & { id: string };
 const KEEP = 200;
