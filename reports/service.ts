@@ -21,22 +21,8 @@ import type { ReportDefinition, ReportInput } from './definition.js';
 import { reportRows } from './kinds.js';
 import { sha256Hex, type Manifest, type ReportKey } from './signing.js';
 
-export interface RunSummary {
-  run_id: string;
-  report_id: string;
-  tenant: string;
-  trigger: 'schedule' | 'manual';
-  status: 'ok' | 'failed';
-  error: string;
-  period_from: string;
-  period_to: string;
-  due_at: string;
-  row_count: number;
-  sha256: string;
-  format: ExportFormat;
-  generated_at: string;
-  generated_by: string;
-}
+// A run as the API answers it: the stored run without its file and manifest.
+export type RunSummary = store.RunSummaryRecord;
 
 export interface ReportServiceDeps {
   storage: Storage;
