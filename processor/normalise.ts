@@ -90,5 +90,7 @@ export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: str
     event_json: storedJson(event),
     raw_jws: meta.rawJws,
     ingested_at: toClickHouseTime(meta.ingestedAt),
+    // set by the chain stage once the link to the emitter's previous event verifies
+    prev_event_id: '',
   };
 }

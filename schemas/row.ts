@@ -87,6 +87,9 @@ export const EVENT_COLUMNS = {
   event_json: str('String CODEC(ZSTD(3))'),
   raw_jws: str('String CODEC(ZSTD(3))'),
   ingested_at: time64(),
+  // The id of the same emitter's previous event when this event's `prev`
+  // names that event's digest (a verified hash-chain link), else ''.
+  prev_event_id: col<string>('String', 9),
 } satisfies Record<string, Column<unknown>>;
 
 type Columns = typeof EVENT_COLUMNS;

@@ -290,4 +290,14 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE ${db}.access_log ADD COLUMN IF NOT EXISTS phase LowCardinality(String) DEFAULT 'answered' AFTER caller_request_id`,
     ],
   },
+  {
+    version: 9,
+    name: 'verified hash-chain links: the previous event id',
+    statements: (db) => [
+      // The head's event id, so a direct successor whose `prev` matches the
+      // head's digest can name its predecessor (OCSF prev_event.uid).
+      `ALTER TABLE ${db}.emitter_chains ADD COLUMN IF NOT EXISTS last_id String DEFAULT ''`,
+      ...eventColumnsDdl(9).map((c) => `ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS ${c}`),
+    ],
+  },
 ];

@@ -180,16 +180,21 @@ function jwsAlg(rawJws: string): string {
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
+const jwsFingerprint = (digest: string) => ({ algorithm_id: 3, algorithm: 'SHA-256', encoding_id: 1, encoding: 'Hex', serialization_id: 3, serialization: 'JWS', value: digest });
+
 // The emitter's signature over the event it sent: the compact JWS is raw_data,
 // its SHA-256 the fingerprint; ES256 is ECDSA, EdDSA has no id of its own.
-function attestation(row: MappableRow, digest: string): Obj {
+// A verified chain link (prev_event_id set) names the previous event and its
+// fingerprint, which is the event's `prev`.
+function attestation(row: MappableRow, stored: StoredEvent, digest: string): Obj {
   const alg = jwsAlg(row.raw_jws);
   const algorithm = alg === 'ES256' ? { algorithm_id: 3, algorithm: 'ECDSA' } : { algorithm_id: 99, algorithm: alg || 'unknown' };
   return compact({
     uid: row.id,
     authority_uid: row.source,
     chain_uid: row.source,
-    fingerprint: { algorithm_id: 3, algorithm: 'SHA-256', encoding_id: 1, encoding: 'Hex', serialization_id: 3, serialization: 'JWS', value: digest },
+    fingerprint: jwsFingerprint(digest),
+    prev_event: row.prev_event_id && stored.prev ? { uid: row.prev_event_id, fingerprint: jwsFingerprint(stored.prev) } : undefined,
     // state Valid: a row exists only for an event whose signature verified
     signatures: [{ ...algorithm, serialization_id: 3, serialization: 'JWS', state_id: 1, state: 'Valid' }],
   });
@@ -291,7 +296,8 @@ function unmapped(row: MappableRow, stored: StoredEvent): Obj {
       context: compact({ span_id: row.span_id, parent_id: row.parent_id, user_agent: row.user_agent }),
       payload: compact({ args_sha256: row.args_sha256, result_sha256: row.result_sha256, bytes: row.payload_bytes }),
       lifecycle: stored.lifecycle,
-      prev: stored.prev,
+      // a link not verified (first event seen, after a gap, or a break) has no prev_event
+      prev: row.prev_event_id ? undefined : stored.prev,
       attrs: Object.keys(row.attrs).length > 0 ? row.attrs : undefined,
     }),
   };
@@ -395,7 +401,7 @@ export function toOcsf(row: MappableRow): OcsfEvent {
   }
   event.is_alert = row.flags.length > 0;
   const digest = sha256(row.raw_jws);
-  event.attestation_list = [attestation(row, digest)];
+  event.attestation_list = [attestation(row, stored, digest)];
   event.enrichments = flagEnrichments(row.flags, receivedMs);
   event.observables = observables(event);
   event.raw_data = row.raw_jws;

@@ -5,10 +5,11 @@ export interface ChainHeadRecord {
   source: string;
   last_seq: string;
   last_digest: string;
+  last_id: string;
 }
 
 export function loadChainHeads(storage: Storage, tables: Tables, sources: string[]): Promise<ChainHeadRecord[]> {
-  return select<ChainHeadRecord>(storage, `SELECT source, last_seq, last_digest FROM ${tables.emitterChains} FINAL WHERE source IN {sources:Array(String)}`, { sources });
+  return select<ChainHeadRecord>(storage, `SELECT source, last_seq, last_digest, last_id FROM ${tables.emitterChains} FINAL WHERE source IN {sources:Array(String)}`, { sources });
 }
 
 export interface ChainBreakRecord {

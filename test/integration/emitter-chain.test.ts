@@ -25,6 +25,8 @@ describe('emitter hash chains', () => {
     const event = { ...fullEvent(gateway.source), seq, ...(prev ? { prev } : {}) } as ActorlogEvent;
     return { event, jws: await gateway.sign(event) };
   };
+  const prevEventIdOf = async (id: string) =>
+    (await rowsOf<{ prev_event_id: string }>(ctx, `SELECT prev_event_id FROM ${ctx.tables.events} FINAL WHERE id = {id:String}`, { id }))[0]?.prev_event_id;
   const flagsOf = async (id: string) => (await rowsOf<{ flags: string[] }>(ctx, `SELECT flags FROM ${ctx.tables.events} FINAL WHERE id = {id:String}`, { id }))[0]?.flags;
 
   before(async () => {
@@ -46,6 +48,11 @@ describe('emitter hash chains', () => {
   test('an unbroken chain raises nothing', async () => {
     assert.equal((await post(running.ingestUrl!, JSON.stringify({ events: signed.slice(0, 3).map((s) => s.jws) }), 'application/json')).status, 202);
     for (const s of signed.slice(0, 3)) assert.deepEqual(await flagsOf(s.event.id), []);
+    // each verified link names its predecessor; the first event has none
+    assert.deepEqual(
+      await Promise.all(signed.slice(0, 3).map((s) => prevEventIdOf(s.event.id))),
+      ['', signed[0]!.event.id, signed[1]!.event.id],
+    );
   });
 
   test('seq 4 and 5 withheld, seq 6 renumbered 4: a chain break, not a gap', async () => {
@@ -55,6 +62,9 @@ describe('emitter hash chains', () => {
     forged.jws = await gateway.sign(forged.event);
     assert.equal((await post(running.ingestUrl!, forged.jws, 'application/jose')).status, 202);
     assert.deepEqual(await flagsOf(forged.event.id), ['chain_break']);
+    assert.equal(await prevEventIdOf(forged.event.id), '', 'a broken link names no predecessor');
+    const heads = await rowsOf<{ last_seq: number; last_id: string }>(ctx, `SELECT last_seq, last_id FROM ${ctx.tables.emitterChains} FINAL WHERE source = 'gw:chain'`);
+    assert.deepEqual(heads.map((h) => ({ ...h, last_seq: Number(h.last_seq) })), [{ last_seq: 4, last_id: forged.event.id }]);
     const breaks = await rowsOf<{ source: string; seq: number; event_id: string; expected: string; got: string }>(ctx, `SELECT source, seq, event_id, expected, got FROM ${ctx.tables.chainBreaks} FINAL`);
     assert.deepEqual(breaks.map((b) => ({ ...b, seq: Number(b.seq) })), [
       { source: 'gw:chain', seq: 4, event_id: forged.event.id, expected: digest(signed[2]!.jws), got: digest(signed[4]!.jws) },
@@ -80,6 +90,7 @@ describe('emitter hash chains', () => {
     const late = await chained(9, digest(signed[5]!.jws));
     assert.equal((await post(running.ingestUrl!, late.jws, 'application/jose')).status, 202);
     assert.deepEqual(await flagsOf(late.event.id), ['sequence_gap']);
+    assert.equal(await prevEventIdOf(late.event.id), '', 'across a gap the link is not checked, so names no predecessor');
   });
 
   test("a report's manifest states its coverage, and verifies with the log key", async () => {

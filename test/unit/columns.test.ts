@@ -12,12 +12,16 @@ test('the row normalise builds has exactly the columns of the specification, in 
   assert.deepEqual(Object.keys(normalise(fullEvent('gw:1') as ActorlogEvent, meta)), EVENT_COLUMN_NAMES);
 });
 
-test('the events DDL of migration 1 declares every column of the specification', () => {
+test('the events DDL declares every column of the specification: migration 1 creates, later ones add', () => {
   const ddl = MIGRATIONS.find((m) => m.version === 1)!.statements('db').join('\n');
   const declared = [...ddl.matchAll(/^\s+([a-z_0-9]+) [A-Z]/gm)].map((m) => m[1]).filter((name) => name !== 'INDEX');
-  assert.deepEqual(declared, EVENT_COLUMN_NAMES);
-  assert.equal(eventColumnsDdl(1).length, EVENT_COLUMN_NAMES.length);
+  const added = MIGRATIONS.filter((m) => m.version > 1)
+    .flatMap((m) => m.statements('db'))
+    .flatMap((sql) => [...sql.matchAll(/^ALTER TABLE db\.events ADD COLUMN IF NOT EXISTS ([a-z_0-9]+) /g)].map((m) => m[1]));
+  assert.deepEqual([...declared, ...added], EVENT_COLUMN_NAMES);
+  assert.equal(eventColumnsDdl(1).length, declared.length);
   assert.match(ddl, /token_exp Nullable\(DateTime\('UTC'\)\)/);
+  assert.ok(added.includes('prev_event_id'));
 });
 
 test('token exp and iat are clamped into the DateTime range, never wrapped', () => {

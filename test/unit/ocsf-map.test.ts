@@ -10,6 +10,7 @@ import { uuidv7 } from '@actorlog/sdk';
 import { toOcsf } from '../../schemas/ocsf/map.js';
 import { validateOcsf } from '../../schemas/ocsf/validate.js';
 import { fullEvent } from '../helpers/fixtures.js';
+import { ChainStage, jwsDigest } from '../../processor/state/chains.js';
 
 const skew = { futureMs: 300_000, pastMs: 86_400_000 };
 
@@ -155,6 +156,39 @@ test("the emitter's chain link stays with the event, and a chain break is a high
   assert.equal(o.unmapped.actorlog.prev, prev);
   assert.equal(o.severity_id, 4);
   assert.equal(o.enrichments[0].value, 'chain_break');
+});
+
+test('a verified chain link names the previous event in attestation.prev_event; an unverified one stays unmapped', async () => {
+  const key = await generateEmitterKey('EdDSA');
+  const signer = await importSigningKey(key.privateJwk);
+  const signed = async (seq: number, prev?: string) => {
+    const event = { ...fullEvent('gw:1'), id: uuidv7(), seq, ...(prev ? { prev } : {}) } as ActorlogEvent;
+    const rawJws = await signEvent(event, signer);
+    return { event, row: normalise(event, { kid: key.kid, rawJws, ingestedAt: Date.parse(event.time) + 1000, skew }) };
+  };
+  const first = await signed(1);
+  const second = await signed(2, jwsDigest(first.row.raw_jws));
+  const forged = await signed(3, 'cd'.repeat(32));
+  // the processor's chain stage decides which links verify
+  const chain = new ChainStage(new Map());
+  for (const { row, event } of [first, second, forged]) chain.observe(row, event, Date.now());
+  assert.equal(first.row.prev_event_id, '');
+  assert.equal(second.row.prev_event_id, first.row.id);
+  assert.equal(forged.row.prev_event_id, '');
+
+  const linked = assertValid(second.row) as Record<string, any>;
+  assert.deepEqual(linked.attestation_list[0].prev_event, {
+    uid: first.row.id,
+    fingerprint: { ...linked.attestation_list[0].fingerprint, value: jwsDigest(first.row.raw_jws) },
+  });
+  assert.equal(linked.attestation_list[0].prev_event.fingerprint.value, (assertValid(first.row) as Record<string, any>).attestation_list[0].fingerprint.value);
+  assert.equal(linked.unmapped.actorlog.prev, undefined, 'the verified link is not repeated under unmapped');
+
+  for (const row of [first.row, forged.row]) {
+    const o = assertValid(row) as Record<string, any>;
+    assert.equal(o.attestation_list[0].prev_event, undefined);
+  }
+  assert.equal((assertValid(forged.row) as Record<string, any>).unmapped.actorlog.prev, 'cd'.repeat(32));
 });
 
 test('the mapping is deterministic', async () => {
