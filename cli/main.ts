@@ -14,6 +14,7 @@ import { emitCommand } from './emit.js';
 import { signCommand } from './sign.js';
 import { runDemo } from './demo.js';
 import { mcpProxyCommand } from './mcp-proxy.js';
+import { PROXY_USAGE } from '../mcp-proxy/options.js';
 
 const USAGE = `actorlog <command> [options]
 
@@ -55,7 +56,26 @@ const USAGE = `actorlog <command> [options]
                              co-sign the log's checkpoints, each only if it
                              extends the last one co-signed
 
+\`actorlog <command> --help\` prints that command's usage.
 Configuration comes from the environment; see the README.`;
+
+// One command's entries of USAGE (an entry is a line indented two spaces and
+// its deeper-indented continuation), so each command's help cannot drift from
+// the overview.
+function commandUsage(command: string): string | undefined {
+  const entries = USAGE.split('\n\n')[1]!.split(/\n(?=  \S)/);
+  const mine = entries.filter((entry) => {
+    const synopsis = entry.trim().split(/ {2,}|\n/)[0]!;
+    return synopsis.split(' | ').some((part) => part.split(' ')[0] === command);
+  });
+  return mine.length > 0 ? `usage:\n${mine.join('\n')}` : undefined;
+}
+
+// --help or -h anywhere before a `--` (after it come another program's arguments).
+function asksHelp(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
 function defaultEndpoint(config: Config): string {
   return `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.ingest.port}`;
@@ -114,6 +134,13 @@ export async function main(argv: string[]): Promise<number> {
   // Everything actorlog writes (engine files, keys, tokens, reports, outboxes)
   // is for its own user only: folders 0700, files 0600.
   process.umask(0o077);
+  if (command !== undefined && asksHelp(rest)) {
+    const usage = command === 'mcp-proxy' ? PROXY_USAGE : commandUsage(command);
+    if (usage) {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+  }
   const config = loadConfig();
   switch (command) {
     case 'start':

@@ -1,14 +1,10 @@
 // `actorlog mcp-proxy`: stdio mode runs until the server exits; HTTP mode
 // until SIGINT/SIGTERM. In stdio mode stdout is the MCP channel: nothing else
 // is ever written there.
-import { parseProxyArgs, PROXY_USAGE } from '../mcp-proxy/options.js';
+import { parseProxyArgs } from '../mcp-proxy/options.js';
 import { runStdio, startHttp } from '../mcp-proxy/run.js';
 
 export async function mcpProxyCommand(argv: string[], defaults: { endpoint: string; dataDir: string }): Promise<number> {
-  if (argv[0] === '--help' || argv[0] === '-h') {
-    process.stderr.write(`${PROXY_USAGE}\n`);
-    return 0;
-  }
   const options = parseProxyArgs(argv, defaults);
   if (options.command) return runStdio(options);
   const log = (line: string) => process.stderr.write(`actorlog mcp-proxy: ${line}\n`);
