@@ -1,15 +1,29 @@
 // `actorlog keys generate|rotate|import|revoke|list`: the emitter key registry from
-// the shell. Private keys go to stdout once and are never stored by actorlog.
+// the shell. Private keys go to stdout once, or to a new file of --out, and are
+// never stored by actorlog.
 import { parseArgs } from 'node:util';
 import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 import { generateAndRegister, type SigningAlg } from '../keys/generate.js';
 import { listKeys, revokeKey, rotateKey } from '../keys/lifecycle.js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { importPublicJwk } from '../keys/import.js';
 import { setEmitterTenants } from '../keys/registry.js';
 
-const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|ES256] [--tenant T ...] | import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|- | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
+const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|ES256] [--tenant T ...] [--out FILE] | import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|- | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
+
+// A new file for a private key: its folder made 0700 if missing, the file 0600,
+// refused if it exists (a key is never overwritten).
+function openNewSecretFile(file: string): number {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  try {
+    return fs.openSync(file, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ActorlogError('BAD_REQUEST', `${file} exists: --out never overwrites a key`);
+    throw err;
+  }
+}
 
 export async function keysCommand(config: Config, args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -21,6 +35,7 @@ export async function keysCommand(config: Config, args: string[]): Promise<numbe
       kid: { type: 'string' },
       at: { type: 'string' },
       tenant: { type: 'string', multiple: true },
+      out: { type: 'string' },
     },
   });
   const action = positionals[0];
@@ -53,10 +68,24 @@ export async function keysCommand(config: Config, args: string[]): Promise<numbe
   }
   if (!emitter) throw new ActorlogError('BAD_REQUEST', usage);
   if (action === 'generate' || action === 'rotate') {
-    const key = action === 'generate' ? await generateAndRegister(file, emitter, alg) : await rotateKey(file, emitter, alg);
-    if (values.tenant) setEmitterTenants(file, emitter, values.tenant);
-    process.stdout.write(`${JSON.stringify(key.privateJwk)}\n`);
-    process.stderr.write(`registered ${action === 'rotate' ? 'new active ' : ''}key ${key.kid} for ${emitter} in ${file}; keep the private JWK secret\n`);
+    // The --out file is created (0600, never over an existing one) before the
+    // key is registered, so a refused path leaves no key without its private half.
+    const out = values.out ? openNewSecretFile(values.out) : undefined;
+    try {
+      const key = action === 'generate' ? await generateAndRegister(file, emitter, alg) : await rotateKey(file, emitter, alg);
+      if (values.tenant) setEmitterTenants(file, emitter, values.tenant);
+      const privateJwk = `${JSON.stringify(key.privateJwk)}\n`;
+      if (out !== undefined) fs.writeSync(out, privateJwk);
+      else process.stdout.write(privateJwk);
+      process.stderr.write(
+        `registered ${action === 'rotate' ? 'new active ' : ''}key ${key.kid} for ${emitter} in ${file}; ${values.out ? `private JWK in ${values.out}` : 'keep the private JWK secret'}\n`,
+      );
+    } catch (err) {
+      if (out !== undefined) fs.rmSync(values.out!, { force: true });
+      throw err;
+    } finally {
+      if (out !== undefined) fs.closeSync(out);
+    }
     return 0;
   }
   if (action === 'revoke') {
