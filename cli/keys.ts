@@ -11,7 +11,7 @@ import path from 'node:path';
 import { importPublicJwk } from '../keys/import.js';
 import { setEmitterTenants } from '../keys/registry.js';
 
-const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|ES256] [--tenant T ...] [--out FILE] | import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|- | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
+const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] [--out FILE] | import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|- | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
 
 // A new file for a private key: its folder made 0700 if missing, the file 0600,
 // refused if it exists (a key is never overwritten).
@@ -56,7 +56,7 @@ export async function keysCommand(config: Config, args: string[]): Promise<numbe
     return 0;
   }
   const algOption = values.alg ?? 'EdDSA';
-  if (algOption !== 'EdDSA' && algOption !== 'ES256') throw new ActorlogError('BAD_REQUEST', '--alg is EdDSA or ES256');
+  if (algOption !== 'EdDSA' && algOption !== 'Ed25519' && algOption !== 'ES256') throw new ActorlogError('BAD_REQUEST', '--alg is EdDSA, Ed25519 or ES256');
   const alg = algOption as SigningAlg;
 
   if (action === 'list') {

@@ -22,11 +22,11 @@ const USAGE = `actorlog <command> [options]
                              (embedded ClickHouse and no Kafka unless configured)
   ingest | processor | query-api
                              run one part alone against Kafka and ClickHouse
-  keys generate --emitter ID [--alg EdDSA|ES256] [--tenant T ...] [--out FILE]
+  keys generate --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] [--out FILE]
                              print a new private JWK and register its public key
                              (--tenant: the only tenants the emitter may report for;
                              --out: write it to a new file, 0600, never overwritten)
-  keys rotate --emitter ID [--alg EdDSA|ES256] [--out FILE]
+  keys rotate --emitter ID [--alg EdDSA|Ed25519|ES256] [--out FILE]
                              new active key; the active ones retire (old events stay valid)
   keys revoke --emitter ID --kid KID [--at RFC3339]
                              refuse the key for events dated or received from then on

@@ -3,7 +3,8 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { registerKey, type RegisteredKey } from './registry.js';
 
-export type SigningAlg = 'EdDSA' | 'ES256';
+// `Ed25519` is RFC 9864's fully specified name for EdDSA over Ed25519; the key is the same.
+export type SigningAlg = 'EdDSA' | 'Ed25519' | 'ES256';
 
 export interface GeneratedKey {
   kid: string;
@@ -12,7 +13,7 @@ export interface GeneratedKey {
 }
 
 export async function generateEmitterKey(alg: SigningAlg = 'EdDSA'): Promise<GeneratedKey> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { crv: alg === 'EdDSA' ? 'Ed25519' : undefined, extractable: true });
+  const { publicKey, privateKey } = await generateKeyPair(alg === 'ES256' ? 'ES256' : 'EdDSA', { crv: alg === 'ES256' ? undefined : 'Ed25519', extractable: true });
   const publicJwk = await exportJWK(publicKey);
   // RFC 7638 thumbprint: a kid derived from the key itself cannot collide by accident.
   const kid = await calculateJwkThumbprint(publicJwk);

@@ -68,7 +68,7 @@ export const QUARANTINE_REASONS = {
   jws_header_invalid: 'the protected header is not a JSON object',
   json_duplicate_key: 'the header or payload JSON has a key twice, so it could be read two ways',
   json_too_deep: 'the payload JSON nests deeper than any valid event',
-  alg_not_allowed: 'the header alg is not in the allowlist (EdDSA, ES256)',
+  alg_not_allowed: 'the header alg is not in the allowlist (EdDSA, Ed25519, ES256)',
   typ_invalid: 'the header typ is not actorlog-event+jws',
   kid_missing: 'the header has no kid',
   header_forbidden_param: 'the header carries jwk, jku, x5u, x5c, crit or b64, which actorlog refuses',
