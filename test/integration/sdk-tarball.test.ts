@@ -1,6 +1,6 @@
 // The issue's "done means" for the light package, as a new user meets it: a
 // scratch project installs only the packed @actorlog/sdk tarball and the
-// official MCP SDK, an MCP server gains its audit in four added lines, and
+// official MCP SDK, an MCP server gains its audit in three added lines, and
 // its events come back from the query API of a real embedded actorlog.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,8 +69,8 @@ app.all('/mcp', requireBearerAuth({ verifier }), async (req, res) => {
 const listener = app.listen(0, '127.0.0.1', () => console.log('listening http://127.0.0.1:' + listener.address().port + '/mcp'));
 `;
 
-// The audit: the imports, the emitter and the wiring, four added lines.
-const AUDIT_IMPORTS = `import { EmitterClient } from '@actorlog/sdk';\nimport { auditMcpServer } from '@actorlog/sdk/mcp';`;
+// The audit: the import, the emitter and the wiring, three added lines.
+const AUDIT_IMPORTS = `import { EmitterClient, auditMcpServer } from '@actorlog/sdk/mcp';`;
 const AUDIT_EMITTER = `const emitter = new EmitterClient({ endpoint: process.env.ACTORLOG_INGEST, source: process.env.ACTORLOG_SOURCE, privateJwk: JSON.parse(process.env.ACTORLOG_KEY), stateDir: process.env.ACTORLOG_STATE });`;
 const AUDIT_WIRING = `auditMcpServer(server, { emitter, tenant: 'acme', server: { audience: RESOURCE } });`;
 
@@ -162,7 +162,7 @@ describe('packed @actorlog/sdk in a scratch project', () => {
     assert.ok(light < LIGHT_CEILING_BYTES, `@actorlog/sdk installs ${light} bytes`);
   });
 
-  test('four added lines audit an McpServer: human, actor chain, tool and outcome come back from the query API', async () => {
+  test('three added lines audit an McpServer: human, actor chain, tool and outcome come back from the query API', async () => {
     const idp = await generateKeyPair('EdDSA', { extractable: true });
     server = spawn(process.execPath, ['server.mjs'], {
       cwd: project,
