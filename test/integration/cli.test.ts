@@ -93,7 +93,7 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     const second = run(['keys', 'rotate', '--emitter', 'gw:rotating']);
     const kid1 = JSON.parse(rotated.stdout).kid;
     const kid2 = JSON.parse(second.stdout).kid;
-    assert.equal(run(['keys', 'revoke', '--emitter', 'gw:rotating', '--kid', kid2]).status, 0);
+    assert.equal(run(['keys', 'revoke', '--emitter', 'gw:rotating', `--kid=${kid2}`]).status, 0);
     const listed = run(['keys', 'list', '--emitter', 'gw:rotating']).stdout.trim().split('\n').map((l) => l.split('\t'));
     assert.deepEqual(listed.map((l) => [l[1], l[3]]), [[kid1, 'retired'], [kid2, 'revoked']]);
     assert.ok(listed.every((l) => !l.join(' ').includes('"d"')), 'no private key material in the listing');
