@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
-import { errorFields } from '../lib/logger.js';
+import { createLogger, errorFields } from '../lib/logger.js';
 import { keysCommand } from './keys.js';
 import { reportCommand } from './report.js';
 import { logCommand } from './log.js';
@@ -82,22 +82,41 @@ function defaultEndpoint(config: Config): string {
   return `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.ingest.port}`;
 }
 
+// Where the services listen: a table for a person at a terminal; otherwise
+// one JSON log line (logged whatever LOG_LEVEL says: it is the answer of
+// \`start\`), so piped output is JSON lines only.
+function announce(config: Config, name: string, running: Running): void {
+  const token = running.queryUrl && !config.query.jwt ? analystToken(config) : undefined;
+  const where = {
+    ingest: running.ingestUrl && `${running.ingestUrl}/v1/events`,
+    processor: running.processorUrl && `${running.processorUrl}/metrics`,
+    console: running.queryUrl && `${running.queryUrl}/`,
+    query_api: running.queryUrl && `${running.queryUrl}/v1/events`,
+    query_api_reference: running.queryUrl && `${running.queryUrl}/docs`,
+    analyst_auth: running.queryUrl && (config.query.jwt ? `JWTs from ${config.query.jwt.issuer}` : token!.file ? `token in ${token!.file}` : 'token from ACTORLOG_ANALYST_TOKEN'),
+    storage: config.clickhouse.url ?? `embedded (${config.clickhouse.embeddedPath})`,
+    bus: config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'none (embedded mode)',
+  };
+  if (!process.stdout.isTTY) {
+    createLogger(name).info('listening', Object.fromEntries(Object.entries(where).filter(([, v]) => v)));
+    return;
+  }
+  const rows: [string, string | undefined][] = [
+    ['actorlog ingest', where.ingest],
+    ['actorlog processor', where.processor],
+    ['actorlog console', where.console],
+    ['actorlog query API', where.query_api && `${where.query_api}  (reference: ${where.query_api_reference})`],
+    ['analyst auth', where.analyst_auth],
+    ['storage', where.storage],
+    ['bus', where.bus],
+  ];
+  for (const [label, value] of rows) if (value) process.stdout.write(`${label.padEnd(20)}${value}\n`);
+}
+
 async function serve(config: Config, name: string, start: typeof startAll): Promise<void> {
   const ctx = await openContext(config, name);
   const running: Running = await start(ctx);
-  if (running.ingestUrl) process.stdout.write(`actorlog ingest     ${running.ingestUrl}/v1/events\n`);
-  if (running.processorUrl) process.stdout.write(`actorlog processor  ${running.processorUrl}/metrics\n`);
-  if (running.queryUrl) {
-    process.stdout.write(`actorlog console    ${running.queryUrl}/\n`);
-    process.stdout.write(`actorlog query API  ${running.queryUrl}/v1/events  (reference: ${running.queryUrl}/docs)\n`);
-    if (config.query.jwt) process.stdout.write(`analyst auth        JWTs from ${config.query.jwt.issuer}\n`);
-    else {
-      const token = analystToken(config);
-      process.stdout.write(token.file ? `analyst token in    ${token.file}\n` : 'analyst token from  ACTORLOG_ANALYST_TOKEN\n');
-    }
-  }
-  process.stdout.write(`storage             ${config.clickhouse.url ?? `embedded (${config.clickhouse.embeddedPath})`}\n`);
-  process.stdout.write(`bus                 ${config.kafka ? `kafka ${config.kafka.brokers.join(',')}` : 'none (embedded mode)'}\n`);
+  announce(config, name, running);
   // Everything is closed and on disk, or the stop timed out. End by the signal
   // itself, as a program stopped by a signal should: that also skips the
   // embedded engine's exit-time destructors, which can crash (SIGSEGV inside

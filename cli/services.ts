@@ -210,7 +210,7 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
     () => ctx.logger.info('processor consuming', { topic: config.kafka!.topic, group: config.kafka!.groupId }),
     (err: unknown) => ctx.logger.error('processor could not join its group', errorFields(err)),
   );
-  const app = opts.http ? createService({ logLevel: config.logLevel, metrics: ctx.metrics, ready: () => ping(ctx.storage) }) : undefined;
+  const app = opts.http ? createService({ name: 'processor', logLevel: config.logLevel, metrics: ctx.metrics, ready: () => ping(ctx.storage) }) : undefined;
   const processorUrl = app ? await listen(app, config.host, config.processor.port) : undefined;
   return {
     processorUrl,

@@ -26,7 +26,7 @@ export interface IngestResponse {
 }
 
 export function buildIngestServer(opts: IngestOptions): FastifyInstance {
-  const app = createService({ logLevel: opts.logLevel, bodyLimit: opts.bodyLimit, metrics: opts.metrics, ready: () => opts.sink.ready() });
+  const app = createService({ name: 'ingest', logLevel: opts.logLevel, bodyLimit: opts.bodyLimit, metrics: opts.metrics, ready: () => opts.sink.ready() });
 
   // Emitters in other languages validate against the same contract ingest applies.
   const schemaText = eventJsonSchema();

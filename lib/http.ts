@@ -20,6 +20,8 @@ const CALLER_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 export const MAX_PARAM_LENGTH = 1024;
 
 export interface ServiceOptions {
+  // The `name` of the service's log lines.
+  name: string;
   logLevel: string;
   bodyLimit?: number;
   metrics: Metrics;
@@ -37,6 +39,12 @@ export function createService(opts: ServiceOptions): FastifyInstance {
         ? false
         : {
             level: opts.logLevel,
+            // The same line shape as lib/logger.ts, on the same stream (stderr):
+            // level by name, ISO time, the service's name; fastify adds reqId.
+            stream: process.stderr,
+            base: { name: opts.name },
+            timestamp: () => `,"time":"${new Date().toISOString()}"`,
+            formatters: { level: (label: string) => ({ level: label }) },
             redact: ['req.headers.authorization', 'req.headers.cookie'],
             serializers: {
               // Secrets a caller put in the query string never reach the log.

@@ -1,6 +1,6 @@
 // A small structured logger for the parts that are not HTTP servers (fastify
-// logs its own requests). One JSON object per line on stderr, so the CLI's
-// stdout stays for its answers.
+// logs its own requests in the same shape, lib/http.ts). One JSON object per
+// line on stderr, so the CLI's stdout stays for its answers.
 const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 } as const;
 export type LogLevel = keyof typeof LEVELS;
 

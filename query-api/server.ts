@@ -40,6 +40,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
   const { storage, tables, metrics } = opts;
   const accessLog = createAccessLog(storage, tables, metrics);
   const app = createService({
+    name: 'query-api',
     logLevel: opts.logLevel,
     metrics,
     record: accessLog.record,

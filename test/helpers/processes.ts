@@ -71,3 +71,15 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv, ready
   }
   return service;
 }
+
+// What `actorlog start` announces when its stdout is not a terminal: one JSON
+// log line with msg "listening" and the services' addresses.
+export const LISTENING = /"msg":"listening"/;
+
+export function listening(output: string): Record<string, string> {
+  for (const line of output.split('\n')) {
+    if (!LISTENING.test(line)) continue;
+    return JSON.parse(line) as Record<string, string>;
+  }
+  throw new Error(`no "listening" line in:\n${output}`);
+}

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { startAll, startQueryApi, type Context, type Running } from '../../cli/services.js';
 import { fullEvent, registeredEmitter, tempDir } from '../helpers/fixtures.js';
 import { testIdp, type TestIdp } from '../helpers/idp.js';
-import { startService } from '../helpers/processes.js';
+import { LISTENING, listening, startService } from '../helpers/processes.js';
 import { ANALYST_TOKEN, context, eventually, rowsOf, testConfig } from '../helpers/services.js';
 
 interface Answer {
@@ -222,10 +222,10 @@ describe('access log across a clean stop', { timeout: 300_000 }, () => {
       // A loaded machine may take long to answer the burst; a clean stop is the point, not its speed.
       STOP_TIMEOUT_MS: '150000',
     };
-    const service = await startService(['start'], env, /bus /);
+    const service = await startService(['start'], env, LISTENING);
     let stopped = false;
     try {
-      const q = /actorlog query API\s+(\S+)\/v1\/events/.exec(service.output())![1]!;
+      const q = listening(service.output()).query_api!.replace(/\/v1\/events$/, '');
       const secret = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJsZWFrIn0.c2VjcmV0LXNpZ25hdHVyZQ';
       const answered: string[] = [];
       let failed = 0;

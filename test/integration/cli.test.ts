@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { tempDir, toolCall } from '../helpers/fixtures.js';
-import { bin, startService, type Service } from '../helpers/processes.js';
+import { bin, LISTENING, listening, startService, type Service } from '../helpers/processes.js';
 import { api } from '../helpers/services.js';
 
 describe('actorlog CLI', { timeout: 120_000 }, () => {
@@ -26,11 +26,12 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.equal(generated.status, 0, generated.stderr);
     fs.writeFileSync(path.join(dataDir, 'gw.jwk'), generated.stdout, { mode: 0o600 });
 
-    server = await startService(['start'], env, /bus /);
+    server = await startService(['start'], env, LISTENING);
     const out = server.output();
-    ingest = /actorlog ingest\s+(\S+)\/v1\/events/.exec(out)![1]!;
-    query = /actorlog query API\s+(\S+)\/v1\/events/.exec(out)![1]!;
-    assert.match(out, /analyst token in\s+\S+analyst-token/);
+    const where = listening(out);
+    ingest = where.ingest!.replace(/\/v1\/events$/, '');
+    query = where.query_api!.replace(/\/v1\/events$/, '');
+    assert.match(where.analyst_auth!, /^token in \S+analyst-token$/);
     token = fs.readFileSync(path.join(dataDir, 'analyst-token'), 'utf8').trim();
     assert.ok(!out.includes(token), 'the token itself is never printed');
   });

@@ -9,7 +9,7 @@ import { Partitioners } from 'kafkajs';
 import { createKafka, ensureTopics } from '../../lib/kafka.js';
 import { startProcessor } from '../../cli/services.js';
 import { fullEvent, registeredEmitter, tempDir, type TestEmitter } from '../helpers/fixtures.js';
-import { startService, type Service } from '../helpers/processes.js';
+import { LISTENING, listening, startService, type Service } from '../helpers/processes.js';
 import { ANALYST_TOKEN, api, context, eventually, rowsOf, testConfig } from '../helpers/services.js';
 import type { Config } from '../../lib/config.js';
 
@@ -60,9 +60,9 @@ describe('no loss', { timeout: 300_000 }, () => {
     const services: Service[] = [];
     t.after(() => Promise.all(services.map((s) => s.stop(5_000))));
     const start = async () => {
-      const service = await startService(['start'], env, /bus /);
+      const service = await startService(['start'], env, LISTENING);
       services.push(service);
-      return { service, query: /actorlog query API\s+(\S+)\/v1\/events/.exec(service.output())![1]! };
+      return { service, query: listening(service.output()).query_api!.replace(/\/v1\/events$/, '') };
     };
     const stored = async (query: string) => {
       const { body } = await api(query, '/v1/events?session=sigkill&limit=1');

@@ -8,6 +8,7 @@ import { Metrics } from '../../lib/metrics.js';
 test('router refusals: 414 and bad URLs in the error shape, recorded, with actorlog’s request id', async () => {
   const recorded: { id: string; caller?: string; status: number }[] = [];
   const app = createService({
+    name: 'test',
     logLevel: 'silent',
     metrics: new Metrics(),
     ready: async () => undefined,
