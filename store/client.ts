@@ -3,7 +3,7 @@
 // in-process under DATA_DIR otherwise. Only the connection differs.
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 
@@ -100,9 +100,9 @@ export function select<T>(storage: Storage, query: string, params: Record<string
 }
 
 // Rows into one table; every write of rows in actorlog goes through here.
-export async function insertRows(storage: Storage, table: string, values: readonly object[]): Promise<void> {
+export async function insertRows(storage: Storage, table: string, values: readonly object[], settings?: ClickHouseSettings): Promise<void> {
   if (values.length === 0) return;
-  await guarded(() => storage.insert({ table, values: values as Record<string, unknown>[], format: 'JSONEachRow' }));
+  await guarded(() => storage.insert({ table, values: values as Record<string, unknown>[], format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings } : {}) }));
 }
 
 // Rows already encoded as TabSeparated, one a line, in the order of `columns`.

@@ -300,4 +300,16 @@ export const MIGRATIONS: Migration[] = [
       ...eventColumnsDdl(9).map((c) => `ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS ${c}`),
     ],
   },
+  {
+    version: 14,
+    name: 'transparency log: one append per tree position',
+    statements: (db) => [
+      // Each append is one block whose deduplication token is its start
+      // position (store/transparency-log.ts insertLogNodes). With a window,
+      // a second block for the same position is dropped whole, so several
+      // appenders can share the log without a lease. The window only has to
+      // cover appends racing at the same moment; 10,000 is ample.
+      `ALTER TABLE ${db}.log_nodes MODIFY SETTING non_replicated_deduplication_window = 10000`,
+    ],
+  },
 ];

@@ -29,8 +29,24 @@ export interface StoredCheckpoint {
   created_at: string;
 }
 
-export async function insertLogNodes(storage: Storage, tables: Tables, rows: LogNodeRow[]): Promise<void> {
-  await insertRows(storage, nodes(tables), rows);
+// One append: the leaves from tree position `start` on and the nodes they
+// complete, in one block whose deduplication token is that position. The
+// table keeps a deduplication window (migration 14), so of two appenders that
+// both write at `start`, ClickHouse keeps the first block whole and drops the
+// other whole: the position is claimed atomically by storage itself.
+// Retrying a block whose outcome was unknown is dropped the same way.
+export async function insertLogNodes(storage: Storage, tables: Tables, start: number, rows: LogNodeRow[]): Promise<void> {
+  await insertRows(storage, nodes(tables), rows, { insert_deduplicate: 1, insert_deduplication_token: `log-append-${start}` });
+}
+
+// Event ids of the leaves in [from, to), in order: who won an append.
+export async function leafIdsBetween(storage: Storage, tables: Tables, from: number, to: number): Promise<string[]> {
+  const rows = await select<{ event_id: string }>(
+    storage,
+    `SELECT any(event_id) AS event_id FROM ${nodes(tables)} WHERE level = 0 AND idx >= {from:UInt64} AND idx < {to:UInt64} GROUP BY idx ORDER BY idx`,
+    { from, to },
+  );
+  return rows.map((r) => r.event_id);
 }
 
 // Number of leaves stored: one past the last leaf (read in key order, one granule).

@@ -3,9 +3,15 @@
 // per event id. The appender keeps the right edge of the tree (the complete
 // subtrees of the current size, O(log n) hashes) and writes each new leaf with
 // the interior nodes it completes, so nothing is ever recomputed from all leaves.
+//
+// Several appenders may share one log (processors of one consumer group, or a
+// stale process): each append claims its start position in storage (see
+// insertLogNodes), reads back who won, and on losing re-reads the stored edge
+// and tries again on top of the winner's leaves. No lease, no coordinator.
 import { coordKey, leafHash, mapLookup, nodeHash, rangeHash, type Coord } from '../lib/merkle/index.js';
 import type { Storage, Tables } from '../store/client.js';
-import { insertLogNodes, leavesOf, storedTreeSize, subtreeHashes, type LogNodeRow } from '../store/transparency-log.js';
+import { insertLogNodes, leafIdsBetween, leavesOf, storedTreeSize, subtreeHashes, type LogNodeRow } from '../store/transparency-log.js';
+import { ActorlogError } from '../lib/errors.js';
 import { fullSubtrees } from '../lib/merkle/index.js';
 
 export interface LoggedEvent {
@@ -23,7 +29,13 @@ export interface AppendResult {
   appended: number;
   size: number;
   ms: number;
+  // Appends lost to another appender and retried on top of its leaves.
+  conflicts: number;
 }
+
+// Losing this many races in a row means something other than a peer is
+// writing the log: give up and let the batch be retried.
+const MAX_CONFLICTS = 50;
 
 export class LogAppender {
   private size = -1;
@@ -73,12 +85,32 @@ export class LogAppender {
 
   private async appendNow(events: LoggedEvent[]): Promise<AppendResult> {
     const began = performance.now();
-    await this.sync();
     const unique = [...new Map(events.map((e) => [e.id, e])).values()];
-    const logged = new Set((await leavesOf(this.storage, this.tables, unique.map((e) => e.id))).map((l) => l.event_id));
-    const fresh = unique.filter((e) => !logged.has(e.id));
-    if (fresh.length === 0) return { appended: 0, size: this.size, ms: performance.now() - began };
+    for (let conflicts = 0; ; conflicts++) {
+      await this.sync();
+      const logged = new Set((await leavesOf(this.storage, this.tables, unique.map((e) => e.id))).map((l) => l.event_id));
+      const fresh = unique.filter((e) => !logged.has(e.id));
+      if (fresh.length === 0) return { appended: 0, size: this.size, ms: performance.now() - began, conflicts };
+      const start = this.size;
+      const { rows, edge } = this.extend(fresh);
+      await insertLogNodes(this.storage, this.tables, start, rows);
+      const won = await leafIdsBetween(this.storage, this.tables, start, start + fresh.length);
+      if (won.length === fresh.length && won.every((id, i) => id === fresh[i]!.id)) {
+        this.edge = edge;
+        this.size = start + fresh.length;
+        return { appended: fresh.length, size: this.size, ms: performance.now() - began, conflicts };
+      }
+      // Another appender holds this position: start again from what it stored.
+      this.size = -1;
+      if (conflicts + 1 >= MAX_CONFLICTS) {
+        throw new ActorlogError('STORAGE_UNAVAILABLE', `the transparency log append lost ${MAX_CONFLICTS} races in a row for its position (last at leaf ${start})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+    }
+  }
 
+  // The rows that append `fresh` at the current size, and the edge after them.
+  private extend(fresh: LoggedEvent[]): { rows: LogNodeRow[]; edge: Edge[] } {
     const edge = [...this.edge];
     let size = this.size;
     const rows: LogNodeRow[] = [];
@@ -96,9 +128,6 @@ export class LogAppender {
       }
       size++;
     }
-    await insertLogNodes(this.storage, this.tables, rows);
-    this.edge = edge;
-    this.size = size;
-    return { appended: fresh.length, size, ms: performance.now() - began };
+    return { rows, edge };
   }
 }
