@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { McpObserver, RequestContext } from '@actorlog/sdk/mcp';
 import type { BearerAuth } from './auth.js';
 import { messagesOf } from './lines.js';
+import { originGuard, type OriginGuard } from './origin.js';
 import { SseTap } from './sse.js';
 
 export interface HttpProxyOptions {
@@ -24,10 +25,18 @@ export interface HttpProxyOptions {
   upstreamAuthorization?: string;
   // Largest request body relayed (JSON-RPC messages are small; default 4 MiB).
   maxBodyBytes?: number;
+  // The canonical URI clients use (the auth's resource when authenticating).
+  resource?: string;
+  // Host and Origin headers accepted beyond the listen address and the resource's origin.
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
 }
 
 export interface RunningHttpProxy {
   url: string;
+  // What the DNS rebinding check accepts, defaults included.
+  allowedHosts: readonly string[];
+  allowedOrigins: readonly string[];
   close(): Promise<void>;
 }
 
@@ -73,6 +82,8 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
   const metadataPath = auth ? new URL(auth.metadataUrl).pathname : undefined;
   const dropUpstream = new Set(['authorization', 'cookie']);
 
+  // Set once the port is known (it may be 0 until then), before any request.
+  let guard: OriginGuard;
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
       if (!res.headersSent) answer(res, 502, { error: 'bad_gateway', error_description: err.message });
@@ -82,7 +93,11 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://proxy.invalid');
+    const badHost = guard.checkHost(req.headers.host);
+    const forbidden = (reason: string) => answer(res, 403, { jsonrpc: '2.0', id: null, error: { code: -32000, message: reason } });
     if (metadataPath && auth && req.method === 'GET' && (url.pathname === metadataPath || url.pathname === '/.well-known/oauth-protected-resource')) {
+      // Public, and read by browser clients of other origins: only the Host is checked.
+      if (badHost) return forbidden(badHost);
       return answer(res, 200, auth.metadata(), { 'access-control-allow-origin': '*' });
     }
     if (url.pathname !== mcpPath) return answer(res, 404, { error: 'not_found' });
@@ -97,12 +112,21 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
       ...(req.socket.remoteAddress ? { clientIp: req.socket.remoteAddress } : {}),
     };
 
+    const refuse = (reason: string, refused: RequestContext) => {
+      for (const message of messages) observer.refuse(message, refused, { outcome: 'deny', reason });
+      if (messages.length === 0) observer.refuse({ id: 'http', method: `http/${req.method ?? 'GET'}` }, refused, { outcome: 'deny', reason });
+    };
+    // MCP transports: an invalid Origin MUST get 403, whatever the token says.
+    const rebinding = badHost ?? guard.checkOrigin(one(req.headers.origin));
+    if (rebinding) {
+      refuse(rebinding, ctx);
+      return forbidden(rebinding);
+    }
+
     if (auth) {
       const verdict = await auth.verify(one(req.headers.authorization));
       if (!verdict.ok) {
-        const refused = verdict.claims ? { ...ctx, claims: verdict.claims } : ctx;
-        for (const message of messages) observer.refuse(message, refused, { outcome: 'deny', reason: verdict.reason });
-        if (messages.length === 0) observer.refuse({ id: 'http', method: `http/${req.method ?? 'GET'}` }, refused, { outcome: 'deny', reason: verdict.reason });
+        refuse(verdict.reason, verdict.claims ? { ...ctx, claims: verdict.claims } : ctx);
         const status = verdict.error === 'invalid_request' && verdict.reason !== 'no bearer token' ? 400 : 401;
         return answer(res, status, { error: verdict.error, error_description: verdict.reason }, { 'www-authenticate': auth.challenge(verdict) });
       }
@@ -169,8 +193,17 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  guard = originGuard({
+    listenHost: options.host,
+    port: address.port,
+    ...(options.resource || auth ? { resource: options.resource ?? auth!.resource } : {}),
+    allowedHosts: options.allowedHosts ?? [],
+    allowedOrigins: options.allowedOrigins ?? [],
+  });
   return {
     url: `http://${host}:${address.port}${mcpPath}`,
+    allowedHosts: guard.allowedHosts,
+    allowedOrigins: guard.allowedOrigins,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -22,6 +22,13 @@ actorlog mcp-proxy --emitter ID --key FILE --tenant T --listen HOST:PORT --upstr
   --authorization-server URL listed in the protected-resource metadata (default: --issuer)
   --scope S                  scopes_supported in the metadata (repeatable)
   --no-auth                  relay without authentication (never on a shared network)
+  --allowed-host HOST[:PORT] also accept this Host header (repeatable; '*': any)
+  --allowed-origin ORIGIN    also accept this Origin header (repeatable; '*': any)
+                             Default for both: the listen address (localhost,
+                             127.0.0.1 and [::1] when it is loopback or 0.0.0.0)
+                             and the --resource origin; anything else gets 403.
+                             MCP_PROXY_ALLOWED_HOSTS / MCP_PROXY_ALLOWED_ORIGINS
+                             (environment, comma-separated) add to them too.
   MCP_PROXY_UPSTREAM_AUTHORIZATION (environment): the Authorization header sent
   upstream; the client's own token is never forwarded.`;
 
@@ -33,6 +40,8 @@ const listen = z
     return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(value.slice(at + 1)) };
   });
 const httpUrl = z.url({ protocol: /^https?$/ });
+const allowedHost = z.union([z.literal('*'), z.string().regex(/^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/, 'HOST or HOST:PORT')]);
+const allowedOrigin = z.union([z.literal('*'), httpUrl.refine((value) => /^[a-z]+:\/\/[^/?#]+\/?$/i.test(value), 'an origin: scheme://host[:port]')]);
 
 export const proxyOptionsSchema = z
   .object({
@@ -53,6 +62,8 @@ export const proxyOptionsSchema = z
     authorizationServers: z.array(httpUrl),
     scopes: z.array(z.string().min(1)),
     noAuth: z.boolean(),
+    allowedHosts: z.array(allowedHost),
+    allowedOrigins: z.array(allowedOrigin),
     upstreamAuthorization: z.string().min(1).optional(),
   })
   .superRefine((o, ctx) => {
@@ -68,6 +79,8 @@ export const proxyOptionsSchema = z
     }
   });
 export type ProxyOptions = z.infer<typeof proxyOptionsSchema>;
+
+const list = (value: string | undefined) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 export function parseProxyArgs(argv: string[], defaults: { endpoint: string; dataDir: string }, env: NodeJS.ProcessEnv = process.env): ProxyOptions {
   const dash = argv.indexOf('--');
@@ -93,6 +106,8 @@ export function parseProxyArgs(argv: string[], defaults: { endpoint: string; dat
       'authorization-server': { type: 'string', multiple: true },
       scope: { type: 'string', multiple: true },
       'no-auth': { type: 'boolean' },
+      'allowed-host': { type: 'string', multiple: true },
+      'allowed-origin': { type: 'string', multiple: true },
     },
   });
   const parsed = proxyOptionsSchema.safeParse({
@@ -113,6 +128,8 @@ export function parseProxyArgs(argv: string[], defaults: { endpoint: string; dat
     authorizationServers: values['authorization-server'] ?? (values.issuer && /^https?:/.test(values.issuer) ? [values.issuer] : []),
     scopes: values.scope ?? [],
     noAuth: values['no-auth'] ?? false,
+    allowedHosts: [...(values['allowed-host'] ?? []), ...list(env.MCP_PROXY_ALLOWED_HOSTS)],
+    allowedOrigins: [...(values['allowed-origin'] ?? []), ...list(env.MCP_PROXY_ALLOWED_ORIGINS)],
     upstreamAuthorization: env.MCP_PROXY_UPSTREAM_AUTHORIZATION || undefined,
   });
   if (!parsed.success) {

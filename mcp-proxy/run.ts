@@ -83,9 +83,12 @@ export async function startHttp(options: ProxyOptions, log: (line: string) => vo
     observer,
     ...(auth ? { auth } : {}),
     ...(options.upstreamAuthorization ? { upstreamAuthorization: options.upstreamAuthorization } : {}),
+    ...(options.resource ? { resource: options.resource } : {}),
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
   });
   return {
-    url: running.url,
+    ...running,
     close: async () => {
       await running.close();
       await close();

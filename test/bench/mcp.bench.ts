@@ -8,12 +8,10 @@
 // Ingest is a closed port: emits are queued, never sent, as when ingest is down.
 // Usage: npm run build && node dist/test/bench/mcp.bench.js [CALLS] [REPEATS]
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { z } from 'zod';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -24,6 +22,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { EmitterClient } from '@actorlog/sdk';
 import { auditMcpServer, type McpObserver } from '@actorlog/sdk/mcp';
 import { registeredEmitter, tempDir } from '../helpers/fixtures.js';
+import { freePort, reachable } from '../helpers/ports.js';
 
 const CALLS = Number(process.argv[2] ?? 1000);
 const REPEATS = Number(process.argv[3] ?? 5);
@@ -34,29 +33,6 @@ const BIN = path.join(root, 'bin/actorlog.js');
 const RESOURCE = 'https://mcp.bench.example/mcp';
 const ISSUER = 'https://idp.bench.example';
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-// Generous: on a loaded machine a Node server can take long to come up.
-async function reachable(port: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (
-    !(await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    }))
-  ) {
-    if (Date.now() > deadline) throw new Error(`nothing on port ${port} after 120 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 const turn = () => new Promise((resolve) => setImmediate(resolve));

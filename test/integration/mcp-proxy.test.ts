@@ -5,12 +5,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
+import http, { type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { z } from 'zod';
@@ -25,6 +24,7 @@ import { startAll, type Running } from '../../cli/services.js';
 import { parseProxyArgs } from '../../mcp-proxy/options.js';
 import { startHttp } from '../../mcp-proxy/run.js';
 import { registeredEmitter, tempDir } from '../helpers/fixtures.js';
+import { freePort, reachable } from '../helpers/ports.js';
 import { api, context, eventually, testConfig } from '../helpers/services.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -34,29 +34,6 @@ const FILESYSTEM = path.join(root, 'node_modules/@modelcontextprotocol/server-fi
 const ISSUER = 'https://idp.proxy-test.example';
 const RESOURCE = 'https://mcp.proxy-test.example/mcp';
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-async function reachable(port: number, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 // A client that can answer the server's sampling requests, so server-to-client
 // requests are exercised through the proxy too.
@@ -206,15 +183,50 @@ describe('actorlog mcp-proxy', () => {
         .setJti(randomUUID())
         .sign(idpKey);
 
-    const proxyTo = (upstream: string, serverId: string, env: NodeJS.ProcessEnv = {}) =>
+    const proxyTo = (upstream: string, serverId: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []) =>
       startHttp(
         parseProxyArgs(
-          ['--emitter', source, '--key', keyFile, '--tenant', 'acme', '--endpoint', ingest, '--state-dir', tempDir(), '--server-id', serverId, '--listen', '127.0.0.1:0', '--upstream', upstream, '--resource', RESOURCE, '--jwks', jwksFile, '--issuer', ISSUER],
+          [
+            ...['--emitter', source, '--key', keyFile, '--tenant', 'acme', '--endpoint', ingest, '--state-dir', tempDir(), '--server-id', serverId, '--listen', '127.0.0.1:0', '--upstream', upstream],
+            ...(extra.includes('--no-auth') ? extra : ['--resource', RESOURCE, '--jwks', jwksFile, '--issuer', ISSUER, ...extra]),
+          ],
           { endpoint: ingest, dataDir },
           env,
         ),
         () => undefined,
       );
+
+    // An official-SDK server that records the headers of every request it gets.
+    async function observedUpstream(): Promise<{ url: string; seen: IncomingHttpHeaders[]; close: () => void }> {
+      const seen: IncomingHttpHeaders[] = [];
+      const app = createMcpExpressApp();
+      const transports = new Map<string, StreamableHTTPServerTransport>();
+      app.all('/mcp', async (req: any, res: any) => {
+        seen.push(req.headers);
+        const sid = req.headers['mcp-session-id'] as string | undefined;
+        let transport = sid ? transports.get(sid) : undefined;
+        if (!transport) {
+          const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => void transports.set(id, created) });
+          transport = created;
+          const server = new McpServer({ name: 'observed', version: '1.0.0' });
+          server.registerTool('whoami', { inputSchema: { n: z.number() } }, async ({ n }, extra) => ({
+            content: [{ type: 'text', text: `n=${n} auth=${extra.requestInfo?.headers.authorization ?? 'none'}` }],
+          }));
+          await server.connect(transport);
+        }
+        await transport.handleRequest(req, res, req.body);
+      });
+      const upstream: HttpServer = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => upstream.once('listening', resolve));
+      return {
+        url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`,
+        seen,
+        close: () => {
+          upstream.closeAllConnections();
+          upstream.close();
+        },
+      };
+    }
 
     before(async () => {
       const pair = await generateKeyPair('ES256');
@@ -289,27 +301,9 @@ describe('actorlog mcp-proxy', () => {
     });
 
     test('the upstream never sees the client token; it gets the configured credential', async () => {
-      const seen: IncomingHttpHeaders[] = [];
-      const app = createMcpExpressApp();
-      const transports = new Map<string, StreamableHTTPServerTransport>();
-      app.all('/mcp', async (req: any, res: any) => {
-        seen.push(req.headers);
-        const sid = req.headers['mcp-session-id'] as string | undefined;
-        let transport = sid ? transports.get(sid) : undefined;
-        if (!transport) {
-          const created: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => void transports.set(id, created) });
-          transport = created;
-          const server = new McpServer({ name: 'observed', version: '1.0.0' });
-          server.registerTool('whoami', { inputSchema: { n: z.number() } }, async ({ n }, extra) => ({
-            content: [{ type: 'text', text: `n=${n} auth=${extra.requestInfo?.headers.authorization ?? 'none'}` }],
-          }));
-          await server.connect(transport);
-        }
-        await transport.handleRequest(req, res, req.body);
-      });
-      const upstream: HttpServer = app.listen(0, '127.0.0.1');
-      await new Promise((resolve) => upstream.once('listening', resolve));
-      const proxy = await proxyTo(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`, 'observed', { MCP_PROXY_UPSTREAM_AUTHORIZATION: 'Bearer upstream-credential' });
+      const upstream = await observedUpstream();
+      const { seen } = upstream;
+      const proxy = await proxyTo(upstream.url, 'observed', { MCP_PROXY_UPSTREAM_AUTHORIZATION: 'Bearer upstream-credential' });
       try {
         const alice = await token({ sub: 'alice' });
         const client = officialClient('proxied');
@@ -325,9 +319,79 @@ describe('actorlog mcp-proxy', () => {
         }
       } finally {
         await proxy.close();
-        upstream.closeAllConnections();
         upstream.close();
       }
+    });
+
+    test("DNS rebinding: a foreign Origin or Host gets 403 and never reaches the upstream, the proxy's own names and configured origins pass", async () => {
+      const upstream = await observedUpstream();
+      const proxy = await proxyTo(upstream.url, 'rebinding', {}, ['--allowed-origin', 'http://localhost:6274']);
+      const open = await proxyTo(upstream.url, 'rebinding-open', {}, ['--no-auth']);
+      try {
+        const port = new URL(proxy.url).port;
+        assert.deepEqual(proxy.allowedHosts, [`127.0.0.1:${port}`, `[::1]:${port}`, `localhost:${port}`, 'mcp.proxy-test.example']);
+        assert.deepEqual(proxy.allowedOrigins, [`http://127.0.0.1:${port}`, `http://[::1]:${port}`, `http://localhost:${port}`, 'https://mcp.proxy-test.example', 'http://localhost:6274']);
+        const alice = await token({ sub: 'alice' });
+        // The official client (no Origin), and one sending a configured browser origin.
+        for (const origin of [undefined, 'http://localhost:6274', `http://localhost:${port}`]) {
+          const client = officialClient('proxied');
+          const headers: Record<string, string> = { authorization: `Bearer ${alice}`, ...(origin ? { origin } : {}) };
+          await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers } }));
+          assert.deepEqual((await client.callTool({ name: 'whoami', arguments: { n: 1 } })).content, [{ type: 'text', text: 'n=1 auth=none' }]);
+          await client.close();
+        }
+        const before = upstream.seen.length;
+
+        const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'rebound', version: '1' } } });
+        const raw = (url: string, headers: Record<string, string>) =>
+          new Promise<{ status: number; body: any }>((resolve, reject) => {
+            const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
+              let text = '';
+              res.on('data', (chunk) => (text += chunk));
+              res.on('end', () => resolve({ status: res.statusCode!, body: text.startsWith('{') ? JSON.parse(text) : text }));
+            });
+            req.once('error', reject);
+            req.end(initialize);
+          });
+        // A valid token does not help a page of another origin.
+        const foreignOrigin = await fetch(proxy.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${alice}`, origin: 'http://evil.example' },
+          body: initialize,
+        });
+        assert.equal(foreignOrigin.status, 403);
+        assert.deepEqual(await foreignOrigin.json(), { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Origin "http://evil.example" is not allowed' } });
+        const foreignHost = await raw(proxy.url, { host: `evil.example:${port}`, origin: `http://evil.example:${port}`, authorization: `Bearer ${alice}` });
+        assert.equal(foreignHost.status, 403);
+        assert.match(foreignHost.body.error.message, /Host "evil.example:\d+" is not allowed/);
+        assert.equal((await raw(proxy.url, { origin: 'null', authorization: `Bearer ${alice}` })).status, 403);
+        // Without authentication the check is what stands between a web page and the server.
+        const openPort = new URL(open.url).port;
+        assert.equal((await raw(open.url, { host: 'evil.example', origin: 'http://evil.example' })).status, 403);
+        assert.equal((await raw(open.url, { host: `localhost:${openPort}`, origin: 'http://evil.example' })).status, 403);
+        assert.equal(upstream.seen.length, before, 'no refused request reached the upstream');
+        const local = await raw(open.url, { host: `localhost:${openPort}`, origin: `http://localhost:${openPort}` });
+        assert.equal(local.status, 200);
+        assert.match(String(local.body), /"serverInfo":\{"name":"observed"/);
+        // The metadata is public (any origin may read it), but only under the proxy's own names.
+        const metadataUrl = new URL('/.well-known/oauth-protected-resource/mcp', proxy.url).href;
+        assert.equal((await fetch(metadataUrl, { headers: { origin: 'http://evil.example' } })).status, 200);
+        const reboundMetadata = await new Promise<number>((resolve, reject) => http.get(metadataUrl, { headers: { host: 'evil.example' } }, (res) => resolve(res.statusCode!)).once('error', reject));
+        assert.equal(reboundMetadata, 403);
+      } finally {
+        await proxy.close();
+        await open.close();
+        upstream.close();
+      }
+
+      // Each refusal recorded as a denied decision with its reason (the open proxy's too).
+      const rows = await eventsOf('server=rebinding&outcome=deny', 3);
+      assert.deepEqual(rows.map((r) => [r.type, r.tool_name, r.decision_reason]).sort(), [
+        ['authz.decision', 'initialize', 'Host "evil.example:' + new URL(proxy.url).port + '" is not allowed'],
+        ['authz.decision', 'initialize', 'Origin "http://evil.example" is not allowed'],
+        ['authz.decision', 'initialize', 'Origin "null" is not allowed'],
+      ]);
+      assert.equal((await eventsOf('server=rebinding-open&outcome=deny', 2)).length, 2);
     });
   });
 });

@@ -7,6 +7,7 @@ import { LineTap, messagesOf } from '../../mcp-proxy/lines.js';
 import { SseTap } from '../../mcp-proxy/sse.js';
 import { canonicalResource, metadataUrl } from '../../mcp-proxy/auth.js';
 import { parseProxyArgs } from '../../mcp-proxy/options.js';
+import { originGuard } from '../../mcp-proxy/origin.js';
 import { commandName } from '../../mcp-proxy/run.js';
 import { ActorlogError } from '../../lib/errors.js';
 
@@ -79,7 +80,41 @@ test('options: one mode at a time, HTTP needs a resource and a JWKS unless --no-
   assert.deepEqual(http.listen, { host: '::1', port: 9000 });
   assert.deepEqual(http.authorizationServers, ['https://idp.example']);
   assert.equal(http.upstreamAuthorization, 'Bearer s');
+  assert.deepEqual([http.allowedHosts, http.allowedOrigins], [[], []]);
+  const allowing = parseProxyArgs(
+    [...base, '--listen', '127.0.0.1:9000', '--upstream', 'http://x/mcp', '--no-auth', '--allowed-host', 'mcp.internal:9000', '--allowed-origin', 'http://localhost:6274'],
+    defaults,
+    { MCP_PROXY_ALLOWED_HOSTS: 'a.example, b.example:8443', MCP_PROXY_ALLOWED_ORIGINS: '*' },
+  );
+  assert.deepEqual(allowing.allowedHosts, ['mcp.internal:9000', 'a.example', 'b.example:8443']);
+  assert.deepEqual(allowing.allowedOrigins, ['http://localhost:6274', '*']);
+  refused(['--listen', '127.0.0.1:9000', '--upstream', 'http://x/mcp', '--no-auth', '--allowed-origin', 'http://localhost:6274/app'], /an origin/);
+  refused(['--listen', '127.0.0.1:9000', '--upstream', 'http://x/mcp', '--no-auth', '--allowed-host', 'evil.example/x'], /HOST or HOST:PORT/);
   assert.equal(commandName(['npx', '-y', '@modelcontextprotocol/server-everything']), 'server-everything');
   assert.equal(commandName(['/usr/bin/node', 'dist/index.js']), 'index.js');
   assert.equal(commandName(['mcp-server-git']), 'mcp-server-git');
+});
+
+test('DNS rebinding guard: the listen address and the resource origin by default, foreign Host and Origin refused', () => {
+  const guard = originGuard({ listenHost: '127.0.0.1', port: 9000, resource: 'https://mcp.example.com/mcp', allowedHosts: [], allowedOrigins: [] });
+  for (const host of ['127.0.0.1:9000', 'localhost:9000', 'LOCALHOST:9000', '[::1]:9000', 'mcp.example.com', 'mcp.example.com:443']) assert.equal(guard.checkHost(host), undefined, host);
+  for (const host of ['evil.example', 'evil.example:9000', '127.0.0.1:9001', 'localhost', 'mcp.example.com.evil.example', 'mcp.example.com/x', '']) assert.match(guard.checkHost(host) ?? '', /not allowed|no Host/, host);
+  assert.equal(guard.checkHost(undefined), 'no Host header');
+  for (const origin of [undefined, 'http://localhost:9000', 'http://127.0.0.1:9000', 'https://mcp.example.com', 'https://MCP.example.com:443']) assert.equal(guard.checkOrigin(origin), undefined, origin);
+  for (const origin of ['http://evil.example', 'null', 'http://mcp.example.com', 'https://localhost:9000', 'garbage']) assert.match(guard.checkOrigin(origin) ?? '', /is not allowed/, origin);
+  assert.deepEqual(guard.allowedHosts, ['127.0.0.1:9000', '[::1]:9000', 'localhost:9000', 'mcp.example.com']);
+
+  // On one named address, only that name; configured values add to the defaults; '*' turns a check off.
+  const named = originGuard({ listenHost: '10.0.0.5', port: 8443, allowedHosts: ['mcp.internal'], allowedOrigins: ['http://localhost:6274'] });
+  assert.equal(named.checkHost('10.0.0.5:8443'), undefined);
+  assert.equal(named.checkHost('mcp.internal'), undefined);
+  assert.match(named.checkHost('localhost:8443') ?? '', /not allowed/);
+  assert.equal(named.checkOrigin('http://localhost:6274'), undefined);
+  assert.match(named.checkOrigin('http://localhost:6275') ?? '', /not allowed/);
+  const open = originGuard({ listenHost: '0.0.0.0', port: 80, allowedHosts: ['*'], allowedOrigins: ['*'] });
+  assert.equal(open.checkHost('anything.example'), undefined);
+  assert.equal(open.checkOrigin('http://evil.example'), undefined);
+  const any = originGuard({ listenHost: '0.0.0.0', port: 80, allowedHosts: [], allowedOrigins: [] });
+  assert.equal(any.checkHost('localhost'), undefined, 'port 80 need not be named');
+  assert.match(any.checkHost('evil.example') ?? '', /not allowed/);
 });
