@@ -10,6 +10,7 @@ export async function mcpProxyCommand(argv: string[], defaults: { endpoint: stri
   const log = (line: string) => process.stderr.write(`actorlog mcp-proxy: ${line}\n`);
   const running = await startHttp(options, log);
   process.stdout.write(`actorlog mcp-proxy  ${running.url} -> ${options.upstream}${options.noAuth ? '  (no authentication)' : ''}\n`);
+  log(`accepting Host ${running.allowedHosts.join(' ')}; Origin ${running.allowedOrigins.join(' ')} (or none)`);
   const stop = () => {
     running.close().then(
       () => process.exit(0),
