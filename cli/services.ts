@@ -38,6 +38,7 @@ import { LogAppender } from '../transparency/appender.js';
 import { publishCheckpoint } from '../transparency/checkpoints.js';
 import { loadLogKey } from '../transparency/log-key.js';
 import { logRoutes } from '../query-api/routes/log.js';
+import { consoleAuthOf } from '../query-api/console.js';
 
 export interface Running {
   ingestUrl?: string;
@@ -238,6 +239,7 @@ export async function startQueryApi(ctx: Context): Promise<Running> {
     rateLimit: config.query.rateLimit,
     logLevel: config.logLevel,
     extraRoutes: [reportRoutes(reports, reportKey), logRoutes(loadLogKey(config.log.signingKeyFile, config.log.origin))],
+    console: { auth: consoleAuthOf(config.query.consoleOidc) },
   });
   const queryUrl = await listen(app, config.host, config.query.port);
   const scheduler = startScheduler(reports, config.reports.tickMs, ctx.logger);

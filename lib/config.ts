@@ -50,6 +50,12 @@ export const envSchema = z.object({
   ACTORLOG_AUTH_ROLES_CLAIM: z.string().default('roles'),
   ACTORLOG_AUTH_TENANT_CLAIM: z.string().default('tenant'),
   ACTORLOG_AUTH_CLAIM_SEPARATOR: z.enum(CLAIM_SEPARATORS).default('none'),
+  // The console's OIDC login (docs/console.md): a public client of the issuer
+  // the API trusts (ACTORLOG_AUTH_ISSUER), authorization code with PKCE.
+  ACTORLOG_CONSOLE_OIDC_CLIENT_ID: optionalText,
+  ACTORLOG_CONSOLE_OIDC_SCOPES: z.string().trim().min(1).default('openid'),
+  ACTORLOG_CONSOLE_OIDC_REDIRECT_URI: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  ACTORLOG_CONSOLE_OIDC_RESOURCE: optionalText,
   QUERY_RATE_LIMIT: positive.default(600),
   REPORT_TICK_MS: positive.default(30_000),
   // Signed webhooks for findings (docs/webhooks.md).
@@ -101,6 +107,10 @@ export interface Config {
     analystToken?: string;
     // Set: analysts present JWTs from the identity provider, verified here.
     jwt?: { jwks: string; issuer: string; audience: string; rolesClaim: string; tenantClaim: string; claimSeparator: ClaimSeparator };
+    // Set: the console signs in with OIDC against jwt.issuer; absent: with
+    // the development token. redirectUri absent: <console origin>/oidc/callback.
+    // resource: the RFC 8707 resource indicator sent to the issuer, if any.
+    consoleOidc?: { issuer: string; clientId: string; scope: string; redirectUri?: string; resource?: string };
     // Requests per minute per caller.
     rateLimit: number;
   };
@@ -124,6 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.ACTORLOG_AUTH_JWKS && (!e.ACTORLOG_AUTH_ISSUER || !e.ACTORLOG_AUTH_AUDIENCE)) {
     throw new ActorlogError('CONFIG_INVALID', 'ACTORLOG_AUTH_JWKS needs ACTORLOG_AUTH_ISSUER and ACTORLOG_AUTH_AUDIENCE');
+  }
+  if (e.ACTORLOG_CONSOLE_OIDC_CLIENT_ID && !e.ACTORLOG_AUTH_JWKS) {
+    throw new ActorlogError('CONFIG_INVALID', 'ACTORLOG_CONSOLE_OIDC_CLIENT_ID needs ACTORLOG_AUTH_JWKS, ACTORLOG_AUTH_ISSUER and ACTORLOG_AUTH_AUDIENCE: the console signs in where the API trusts tokens from');
+  }
+  if (e.ACTORLOG_CONSOLE_OIDC_CLIENT_ID && !URL.canParse(e.ACTORLOG_AUTH_ISSUER!)) {
+    throw new ActorlogError('CONFIG_INVALID', 'ACTORLOG_AUTH_ISSUER must be a URL for the console to sign in there');
   }
   const dataDir = path.resolve(e.DATA_DIR);
   return {
@@ -168,6 +184,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             rolesClaim: e.ACTORLOG_AUTH_ROLES_CLAIM,
             tenantClaim: e.ACTORLOG_AUTH_TENANT_CLAIM,
             claimSeparator: e.ACTORLOG_AUTH_CLAIM_SEPARATOR,
+          }
+        : undefined,
+      consoleOidc: e.ACTORLOG_CONSOLE_OIDC_CLIENT_ID
+        ? {
+            issuer: e.ACTORLOG_AUTH_ISSUER!,
+            clientId: e.ACTORLOG_CONSOLE_OIDC_CLIENT_ID,
+            scope: e.ACTORLOG_CONSOLE_OIDC_SCOPES,
+            redirectUri: e.ACTORLOG_CONSOLE_OIDC_REDIRECT_URI,
+            resource: e.ACTORLOG_CONSOLE_OIDC_RESOURCE,
           }
         : undefined,
       rateLimit: e.QUERY_RATE_LIMIT,

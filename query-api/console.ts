@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlib } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 
 // dist/query-api/console.js -> dist/console
@@ -99,7 +100,12 @@ function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile, po
 // How the console signs in: the development token pasted by hand, or OIDC
 // (authorization code + PKCE) against the issuer the API trusts. Public
 // settings only; served at /console/config.json.
-export type ConsoleAuth = { mode: 'token' } | { mode: 'oidc'; issuer: string; client_id: string; scope: string; audience: string };
+export type ConsoleAuth = { mode: 'token' } | { mode: 'oidc'; issuer: string; client_id: string; scope: string; redirect_uri?: string; resource?: string };
+
+export function consoleAuthOf(oidc: Config['query']['consoleOidc']): ConsoleAuth {
+  if (!oidc) return { mode: 'token' };
+  return { mode: 'oidc', issuer: oidc.issuer, client_id: oidc.clientId, scope: oidc.scope, redirect_uri: oidc.redirectUri, resource: oidc.resource };
+}
 
 export interface ConsoleOptions {
   dir?: string;

@@ -7,7 +7,8 @@ export interface Credential {
   token: string;
   // Seconds since the epoch when an OIDC access token expires.
   expiresAt?: number;
-  idToken?: string;
+  // Where signing out sends the browser to end the identity provider's session too.
+  signOutUrl?: string;
 }
 
 const KEY = 'actorlog.credential';
@@ -30,6 +31,12 @@ export function setCredential(c: Credential | null, why?: string): void {
   else sessionStorage.removeItem(KEY);
   signedOutReason = c ? null : (why ?? null);
   listeners.forEach((l) => l());
+}
+
+export function signOut(): void {
+  const c = credential();
+  setCredential(null, 'Signed out.');
+  if (c?.signOutUrl) location.assign(c.signOutUrl);
 }
 
 export let signedOutReason: string | null = null;

@@ -1,7 +1,7 @@
 // The actorlog console: an analyst's and an auditor's view of the query API.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { credential, onCredentialChange, setCredential } from './auth';
+import { credential, onCredentialChange, signOut } from './auth';
 import { Link, match, useLocation, type Location } from './router';
 import { LoginView } from './views/login';
 import { SearchView } from './views/search';
@@ -83,7 +83,7 @@ function App() {
           </nav>
         )}
         {signedIn && (
-          <button type="button" class="signout" onClick={() => setCredential(null, 'Signed out.')}>
+          <button type="button" class="signout" onClick={signOut}>
             Sign out
           </button>
         )}

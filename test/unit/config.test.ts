@@ -28,3 +28,20 @@ test('invalid values are refused with a CONFIG_INVALID naming the variable', () 
   );
   assert.throws(() => loadConfig({ CLICKHOUSE_DATABASE: 'x; DROP TABLE y' }), /CLICKHOUSE_DATABASE/);
 });
+
+test('the console signs in with OIDC at the issuer the API trusts, once a client id is set', () => {
+  const auth = { ACTORLOG_AUTH_JWKS: '/tmp/jwks.json', ACTORLOG_AUTH_ISSUER: 'https://idp.example', ACTORLOG_AUTH_AUDIENCE: 'api' };
+  assert.equal(loadConfig(auth).query.consoleOidc, undefined);
+  assert.deepEqual(loadConfig({ ...auth, ACTORLOG_CONSOLE_OIDC_CLIENT_ID: 'console' }).query.consoleOidc, {
+    issuer: 'https://idp.example',
+    clientId: 'console',
+    scope: 'openid',
+    redirectUri: undefined,
+    resource: undefined,
+  });
+  const refused = (env: Record<string, string>, what: RegExp) =>
+    assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ActorlogError && err.code === 'CONFIG_INVALID' && what.test(err.message));
+  refused({ ACTORLOG_CONSOLE_OIDC_CLIENT_ID: 'console' }, /needs ACTORLOG_AUTH_JWKS/);
+  refused({ ...auth, ACTORLOG_CONSOLE_OIDC_CLIENT_ID: 'console', ACTORLOG_CONSOLE_OIDC_REDIRECT_URI: 'not a url' }, /ACTORLOG_CONSOLE_OIDC_REDIRECT_URI/);
+  refused({ ...auth, ACTORLOG_AUTH_ISSUER: 'idp', ACTORLOG_CONSOLE_OIDC_CLIENT_ID: 'console' }, /must be a URL/);
+});

@@ -20,7 +20,7 @@ export function LoginView({ loc }: { loc: Location }) {
       .then(setConfig, (err: Error) => setError(err));
   }, []);
   useEffect(() => {
-    if (config?.auth.mode !== 'oidc' || !loc.query.has('code')) return;
+    if (config?.auth.mode !== 'oidc' || !(loc.query.has('code') || loc.query.has('error'))) return;
     import('../oidc').then((oidc) => oidc.finishLogin(config.auth as Extract<ConsoleConfig['auth'], { mode: 'oidc' }>)).catch((err: Error) => setError(err));
   }, [config, loc.href]);
 
@@ -41,7 +41,9 @@ export function LoginView({ loc }: { loc: Location }) {
       {error && <ErrorBox error={error} />}
       {config?.auth.mode === 'oidc' && (
         <>
-          <p>Sign in with your organisation's identity provider ({config.auth.issuer}).</p>
+          <p>
+            Sign in with your organisation's identity provider (<code>{config.auth.issuer}</code>). The console keeps the access token in this tab only.
+          </p>
           <button type="button" class="primary" onClick={oidcLogin}>
             Sign in with your identity provider
           </button>
