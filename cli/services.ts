@@ -36,6 +36,7 @@ import { ReportService, startScheduler } from '../reports/service.js';
 import { loadReportKey } from '../reports/signing.js';
 import { LogAppender } from '../transparency/appender.js';
 import { publishCheckpoint } from '../transparency/checkpoints.js';
+import { expireAll } from '../transparency/expiry.js';
 import { loadLogKey } from '../transparency/log-key.js';
 import { logRoutes } from '../query-api/routes/log.js';
 import { consoleAuthOf } from '../query-api/console.js';
@@ -85,16 +86,31 @@ const verifyPool = new VerifyPool();
 
 // The transparency log, wherever events are stored: its appender, and a
 // checkpoint published every LOG_CHECKPOINT_MS when the log grew, plus a
-// last one on stop so every stored event is covered.
+// last one on stop so every stored event is covered. With a retention
+// configured, the expiry job runs here too: it signs with the log key.
 function transparencyLog(ctx: Context): { appender: LogAppender; stop(): Promise<void> } {
   const { config, storage, tables } = ctx;
   const appender = new LogAppender(storage, tables);
   const key = loadLogKey(config.log.signingKeyFile, config.log.origin);
   const publish = () => publishCheckpoint({ storage, tables, appender, key, dir: config.log.checkpointDir });
   const timer = every(config.log.checkpointMs, publish, (err) => ctx.logger.error('checkpoint not published', errorFields(err)));
+  const { retention } = config;
+  const expiry =
+    retention.defaultDays || Object.values(retention.days).some((d) => d > 0)
+      ? every(
+          retention.checkMs,
+          async () => {
+            for (const done of await expireAll({ storage, tables, key, dir: config.log.checkpointDir }, retention)) {
+              ctx.logger.info('events expired', { tenant: done.tenant, count: done.count, record: done.record_id });
+            }
+          },
+          (err) => ctx.logger.error('expiry failed', errorFields(err)),
+        )
+      : undefined;
   return {
     appender,
     async stop() {
+      await expiry?.stop();
       await timer.stop();
       await publish().catch((err: unknown) => ctx.logger.error('checkpoint not published', errorFields(err)));
     },

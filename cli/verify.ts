@@ -1,13 +1,15 @@
 // `actorlog verify`: offline checks an auditor runs with only files in hand
 // (docs/transparency-log.md). Exit 0 verified, 1 not verified.
 import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ActorlogError } from '../lib/errors.js';
 import { verifyCheckpoints, verifyExport, type Verdict } from '../transparency/verify.js';
 
-const usage = `usage: actorlog verify --key KEY --checkpoint CHECKPOINT --export EXPORT.ndjson
+const usage = `usage: actorlog verify --key KEY --checkpoint CHECKPOINT --export EXPORT.ndjson [--records DIR]
        actorlog verify --key KEY --checkpoint NEWER --old OLDER --proof PROOF.json
-  KEY: the log's verifier key, or a file holding it (GET /v1/log/key)`;
+  KEY: the log's verifier key, or a file holding it (GET /v1/log/key)
+  DIR: signed expiry records kept apart from the export (expiry-*.note, e.g. a copy of LOG_CHECKPOINT_DIR)`;
 
 function* fileLines(file: string): Generator<string> {
   const fd = fs.openSync(file, 'r');
@@ -42,7 +44,7 @@ function report(verdict: Verdict): number {
 export function verifyCommand(args: string[]): number {
   const { values } = parseArgs({
     args,
-    options: { key: { type: 'string' }, checkpoint: { type: 'string' }, export: { type: 'string' }, old: { type: 'string' }, proof: { type: 'string' } },
+    options: { key: { type: 'string' }, checkpoint: { type: 'string' }, export: { type: 'string' }, old: { type: 'string' }, proof: { type: 'string' }, records: { type: 'string' } },
   });
   if (!values.key || !values.checkpoint || (!values.export && !(values.old && values.proof))) throw new ActorlogError('BAD_REQUEST', usage);
   const key = fs.existsSync(values.key) ? fs.readFileSync(values.key, 'utf8').trim() : values.key;
@@ -53,6 +55,13 @@ export function verifyCommand(args: string[]): number {
     const proof = Array.isArray(parsed) ? parsed : (parsed.proof ?? []);
     code = Math.max(code, report(verifyCheckpoints(fs.readFileSync(values.old, 'utf8'), checkpoint, proof, key)));
   }
-  if (values.export) code = Math.max(code, report(verifyExport(fileLines(values.export), checkpoint, key)));
+  const records = values.records
+    ? fs
+        .readdirSync(values.records)
+        .filter((f) => /^expiry-.*\.note$/.test(f))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(values.records!, f), 'utf8'))
+    : [];
+  if (values.export) code = Math.max(code, report(verifyExport(fileLines(values.export), checkpoint, key, records)));
   return code;
 }

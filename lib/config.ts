@@ -73,6 +73,11 @@ export const envSchema = z.object({
   LOG_ORIGIN: z.string().regex(/^[^\s+]+$/, 'one word without spaces or "+"').default('actorlog.localhost/log'),
   LOG_CHECKPOINT_MS: positive.default(10_000),
   LOG_CHECKPOINT_DIR: optionalText,
+  // Retention per tenant (docs/transparency-log.md#retention-and-legal-hold):
+  // "acme=90,globex=365,*=730" in days; "*" is every other tenant; 0 or
+  // "forever" keeps forever. Unset: every tenant's events are kept forever.
+  RETENTION: optionalText,
+  RETENTION_CHECK_MS: positive.default(3_600_000),
 });
 
 export interface Config {
@@ -121,6 +126,23 @@ export interface Config {
   // The transparency log (docs/transparency-log.md): checkpoint origin (also
   // the log key's name), how often one is published, where they are written.
   log: { origin: string; checkpointMs: number; checkpointDir: string; signingKeyFile: string };
+  // Days each tenant's events are kept (absent: forever), and how often the
+  // expiry job runs where the log is appended.
+  retention: { days: Record<string, number>; defaultDays?: number; checkMs: number };
+}
+
+// "acme=90,*=365" -> days per tenant and the default; 0 or "forever" keeps.
+export function parseRetention(text: string | undefined): { days: Record<string, number>; defaultDays?: number } {
+  const days: Record<string, number> = {};
+  let defaultDays: number | undefined;
+  for (const part of (text ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const match = /^([^=\s]+)\s*=\s*(forever|\d+)$/.exec(part);
+    if (!match) throw new ActorlogError('CONFIG_INVALID', `RETENTION: "${part}" is not tenant=days (days a whole number, 0 or "forever" to keep)`);
+    const value = match[2] === 'forever' ? 0 : Number(match[2]);
+    if (match[1] === '*') defaultDays = value || undefined;
+    else days[match[1]!] = value;
+  }
+  return { days, defaultDays };
 }
 
 const brokerList = (list: string) => list.split(',').map((b) => b.trim()).filter(Boolean);
@@ -221,5 +243,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       checkpointDir: path.resolve(e.LOG_CHECKPOINT_DIR ?? path.join(dataDir, 'checkpoints')),
       signingKeyFile: path.join(dataDir, 'keys', 'log-signing.key'),
     },
+    retention: { ...parseRetention(e.RETENTION), checkMs: e.RETENTION_CHECK_MS },
   };
 }

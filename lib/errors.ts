@@ -23,6 +23,7 @@ export const ERRORS = {
   STORAGE_REJECTED: { status: 500, retriable: false, message: 'storage refused the statement' },
   INTERNAL: { status: 500, retriable: true, message: 'internal error' },
   NOT_YET_CHECKPOINTED: { status: 409, retriable: true, message: 'the event is logged but no checkpoint covers it yet; retry after the next checkpoint' },
+  HOLD_RELEASED: { status: 409, retriable: false, message: 'the legal hold was released already; a release is final' },
 
   // Configuration and setup.
   CONFIG_INVALID: { status: 500, retriable: false, message: 'configuration is invalid' },

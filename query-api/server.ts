@@ -19,6 +19,7 @@ import { activityRoutes } from './routes/activity.js';
 import { graphRoutes } from './routes/graph.js';
 import { findingRoutes } from './routes/findings.js';
 import { adminRoutes } from './routes/admin.js';
+import { retentionRoutes } from './routes/retention.js';
 import { completeDocument } from './openapi.js';
 import { consoleRoutes, type ConsoleOptions } from './console.js';
 
@@ -80,7 +81,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
     });
     const routes = scope.withTypeProvider<ZodTypeProvider>();
     const deps: RouteDeps = { storage, tables, keysFile: opts.keysFile };
-    for (const register of [eventRoutes, activityRoutes, graphRoutes, findingRoutes, adminRoutes, ...(opts.extraRoutes ?? [])]) {
+    for (const register of [eventRoutes, activityRoutes, graphRoutes, findingRoutes, adminRoutes, retentionRoutes, ...(opts.extraRoutes ?? [])]) {
       register(routes, deps);
     }
   });

@@ -312,4 +312,41 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE ${db}.log_nodes MODIFY SETTING non_replicated_deduplication_window = 10000`,
     ],
   },
+  {
+    version: 15,
+    name: 'retention: legal holds and signed expiry records',
+    statements: (db) => [
+      // A hold exempts from expiry what matches all its non-empty fields:
+      // the tenant, and optionally one human, one session, a time range.
+      // Released, a hold keeps its row with who released it, when and why
+      // (the version with the greatest `version` wins); nothing deletes one.
+      `CREATE TABLE IF NOT EXISTS ${db}.legal_holds (
+        hold_id String,
+        tenant LowCardinality(String),
+        human_sub String,
+        session_id String,
+        from_time Nullable(DateTime64(3, 'UTC')),
+        to_time Nullable(DateTime64(3, 'UTC')),
+        reason String,
+        created_by String,
+        created_at DateTime64(3, 'UTC'),
+        released_by String,
+        released_at Nullable(DateTime64(3, 'UTC')),
+        release_reason String,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version) ORDER BY (tenant, hold_id)`,
+      // One row per expiry run and tenant: the signed record (a signed note
+      // by the log key) naming the leaves whose events were expired, also
+      // written to the checkpoint directory.
+      `CREATE TABLE IF NOT EXISTS ${db}.expiry_records (
+        record_id String,
+        tenant LowCardinality(String),
+        expired_before DateTime64(3, 'UTC'),
+        count UInt64,
+        checkpoint_size UInt64,
+        note String,
+        created_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree ORDER BY (tenant, record_id)`,
+    ],
+  },
 ];

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { leafHash, verifyConsistency, verifyInclusion } from '../lib/merkle/index.js';
 import { openNote, parseCheckpoint, parseVerifierKey, type Checkpoint } from '../lib/note/index.js';
+import { eventsDigest, parseExpiryRecord, recordId, type ExpiryRecord } from './expiry-record.js';
 
 export interface Verdict {
   ok: boolean;
@@ -70,7 +71,41 @@ function checkChains(chains: Map<string, Map<number, Link>>, problem: (text: str
   notes.push(`${links} emitter chain links checked across ${chains.size} emitters`);
 }
 
-export function verifyExport(lines: Iterable<string>, checkpointNote: string, verifierKey: string): Verdict {
+interface AcceptedRecord {
+  id: string;
+  record: ExpiryRecord;
+  seen: number;
+  expired: number;
+  digest: ReturnType<typeof eventsDigest>;
+}
+
+// An expiry record from the export, accepted only when the log key signed it
+// and it fits the checkpoint being verified; otherwise the reason it is refused.
+function acceptRecord(note: string, verifierKey: string, cp: Checkpoint): AcceptedRecord | string {
+  let text: string;
+  try {
+    text = openNote(note, [parseVerifierKey(verifierKey.trim())]).text;
+  } catch (err) {
+    return `an expiry record in the export is not signed by the log key (${(err as Error).message}): refused, the events it names count as deleted`;
+  }
+  const id = recordId(text);
+  let record: ExpiryRecord;
+  try {
+    record = parseExpiryRecord(text);
+  } catch (err) {
+    return `expiry record ${id} is signed by the log key but malformed (${(err as Error).message}): refused`;
+  }
+  if (record.origin !== cp.origin) return `expiry record ${id} names log "${record.origin}", not "${cp.origin}": refused`;
+  if (record.leaves[record.leaves.length - 1]! >= record.checkpoint.size) return `expiry record ${id} names leaves beyond the checkpoint it was made against: refused`;
+  if (record.checkpoint.size === cp.size && !record.checkpoint.root.equals(cp.root)) {
+    return `expiry record ${id} was made against a tree of size ${cp.size} other than this checkpoint's: refused`;
+  }
+  return { id, record, seen: 0, expired: 0, digest: eventsDigest() };
+}
+
+// `heldRecords`: signed expiry records the auditor holds apart from the export
+// (the checkpoint directory's expiry-*.note); the export's own are read too.
+export function verifyExport(lines: Iterable<string>, checkpointNote: string, verifierKey: string, heldRecords: readonly string[] = []): Verdict {
   const problems: string[] = [];
   const notes: string[] = [];
   const problem = (text: string) => {
@@ -88,10 +123,26 @@ export function verifyExport(lines: Iterable<string>, checkpointNote: string, ve
   let later = 0;
   let lineNo = 0;
   const chains = new Map<string, Map<number, Link>>();
+  const records: AcceptedRecord[] = [];
+  const expiredBy = new Map<number, AcceptedRecord[]>();
+  let expired = 0;
+  const takeRecord = (note: string) => {
+    const accepted = acceptRecord(note, verifierKey, cp);
+    if (typeof accepted === 'string') return problem(accepted);
+    // The same record from the export and from the auditor's copy counts once.
+    if (records.some((r) => r.id === accepted.id)) return;
+    records.push(accepted);
+    for (const leaf of accepted.record.leaves) {
+      const list = expiredBy.get(leaf);
+      if (list) list.push(accepted);
+      else expiredBy.set(leaf, [accepted]);
+    }
+  };
+  for (const note of heldRecords) takeRecord(note);
   for (const raw of lines) {
     lineNo++;
     if (raw.trim() === '') continue;
-    let line: { checkpoint?: string; leaf_index?: number | null; id?: string; tenant?: string; jws?: string | null; proof?: string[] | null };
+    let line: { checkpoint?: string; expiry_record?: string; leaf_index?: number | null; id?: string; tenant?: string; jws?: string | null; leaf_hash?: string; proof?: string[] | null };
     try {
       line = JSON.parse(raw) as typeof line;
     } catch {
@@ -99,6 +150,10 @@ export function verifyExport(lines: Iterable<string>, checkpointNote: string, ve
       continue;
     }
     if (typeof line.checkpoint === 'string') continue;
+    if (typeof line.expiry_record === 'string') {
+      takeRecord(line.expiry_record);
+      continue;
+    }
     const id = String(line.id ?? '?');
     const index = line.leaf_index;
     if (typeof line.jws === 'string') {
@@ -124,11 +179,26 @@ export function verifyExport(lines: Iterable<string>, checkpointNote: string, ve
     }
     if (seen[index]) problem(`leaf ${index} appears twice in the export`);
     seen[index] = 1;
+    const proof = Array.isArray(line.proof) ? line.proof.map((p) => Buffer.from(String(p), 'base64')) : [];
+    const under = expiredBy.get(index) ?? [];
+    for (const r of under) {
+      r.seen++;
+      r.digest.add(index, id);
+      if (line.tenant !== r.record.tenant) problem(`leaf ${index} (event ${id}) is of tenant ${line.tenant ?? '?'}, but expiry record ${r.id} expired tenant ${r.record.tenant}`);
+    }
     if (typeof line.jws !== 'string') {
-      problem(`leaf ${index} logs event ${id}, which the database no longer holds: it was deleted`);
+      if (under.length === 0) {
+        problem(`leaf ${index} logs event ${id}, which the database no longer holds: it was deleted`);
+        continue;
+      }
+      if (typeof line.leaf_hash !== 'string' || !verifyInclusion(index, cp.size, Buffer.from(line.leaf_hash, 'base64'), proof, root)) {
+        problem(`leaf ${index} (event ${id}, expired under record ${under[0]!.id}): the export's leaf hash is not the one logged`);
+        continue;
+      }
+      under[0]!.expired++;
+      if (expired++ < 20) notes.push(`leaf ${index} (event ${id}, tenant ${line.tenant ?? '?'}) expired under record ${under[0]!.id}`);
       continue;
     }
-    const proof = Array.isArray(line.proof) ? line.proof.map((p) => Buffer.from(String(p), 'base64')) : [];
     if (!verifyInclusion(index, cp.size, leafHash(Buffer.from(line.jws, 'utf8')), proof, root)) {
       problem(`leaf ${index} (event ${id}): the stored signed bytes are not the ones logged: the event was altered after it was stored`);
       continue;
@@ -146,7 +216,18 @@ export function verifyExport(lines: Iterable<string>, checkpointNote: string, ve
     if (missing++ < 20) problem(`leaf ${i} of checkpoint size ${cp.size} is missing from the export`);
   }
   if (missing > 20) problem(`... ${missing} leaves missing in all`);
-  notes.push(`checkpoint ${cp.origin} size ${cp.size}: ${proven} of ${cp.size} leaves proven`);
+  if (expired > 20) notes.push(`... ${expired} leaves expired in all`);
+  for (const r of records) {
+    const { record } = r;
+    notes.push(`expiry record ${r.id}: tenant ${record.tenant}, ${record.count} events older than ${record.before}, made ${record.time} against checkpoint size ${record.checkpoint.size}; ${r.expired} of them absent from the export`);
+    if (record.checkpoint.size > cp.size) {
+      notes.push(`expiry record ${r.id} was made against a later checkpoint: its event ids are checked only when verifying against a checkpoint of size ${record.checkpoint.size} or more`);
+      continue;
+    }
+    if (r.seen !== record.count) problem(`expiry record ${r.id} names ${record.count} leaves, the export has ${r.seen} of them`);
+    else if (r.digest.digest() !== record.events) problem(`expiry record ${r.id}: the event ids the export gives for its leaves are not the ones that were expired`);
+  }
+  notes.push(`checkpoint ${cp.origin} size ${cp.size}: ${proven} of ${cp.size} leaves proven${expired > 0 ? `, ${expired} expired under signed records` : ''}`);
   checkChains(chains, problem, notes);
   if (later > 0) notes.push(`${later} events were logged after this checkpoint and are not checked against it`);
   return { ok: problems.length === 0, problems, notes };
