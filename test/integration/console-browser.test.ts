@@ -184,6 +184,20 @@ describe('console in a browser', { timeout: 300_000 }, () => {
     const svg = fs.readFileSync((await download.path())!, 'utf8');
     assert.match(svg, /^<\?xml[^>]*>\n<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(svg, /impersonation/);
+    // PNG export: the same drawing rendered by the browser, at twice the SVG's size.
+    const [png] = await Promise.all([page.waitForEvent('download', WAIT), page.getByRole('button', { name: 'Export PNG' }).click()]);
+    assert.match(png.suggestedFilename(), /^actorlog-session-.+\.png$/);
+    const bytes = fs.readFileSync((await png.path())!);
+    assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'the PNG signature');
+    assert.equal(bytes.toString('latin1', 12, 16), 'IHDR');
+    const [width, height] = [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+    const viewBox = /viewBox="0 0 (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)"/.exec(svg)!;
+    assert.deepEqual([width, height], [Math.ceil(Number(viewBox[1]) * 2), Math.ceil(Number(viewBox[2]) * 2)]);
+    // Drawn, not blank: a white canvas this size compresses to a few KB; the graph's text and shapes do not.
+    const blank = (await page.evaluate(
+      `new Promise((r) => { const c = document.createElement('canvas'); c.width = ${width}; c.height = ${height}; const x = c.getContext('2d'); x.fillStyle = '#fff'; x.fillRect(0, 0, ${width}, ${height}); c.toBlob((b) => r(b.size), 'image/png'); })`,
+    )) as number;
+    assert.ok(bytes.length > blank * 3 && bytes.length < 5_000_000, `PNG of ${bytes.length} bytes (a blank one: ${blank})`);
     assert.deepEqual(problems, []);
     await context.close();
   });

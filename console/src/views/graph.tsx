@@ -1,6 +1,6 @@
 // The delegation chain of one session or trace, drawn: human -> agents ->
 // sub-agents -> server -> tool, denials in red, flagged nodes marked with
-// their flags. Exportable as SVG, and as Graphviz DOT from the API.
+// their flags. Exportable as SVG and PNG, and as Graphviz DOT from the API.
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { download, getBytes, qs } from '../api';
 import { enc, Link, navigate } from '../router';
@@ -96,6 +96,26 @@ function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map
   );
 }
 
+// The drawn graph as a PNG: the SVG rendered by the browser into a canvas at
+// twice its size (sharp when printed or zoomed into a ticket).
+async function svgToPng(svg: SVGSVGElement, scale = 2): Promise<Blob> {
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(svg)], { type: 'image/svg+xml' }));
+  try {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.ceil(svg.viewBox.baseVal.width * scale);
+    canvas.height = Math.ceil(svg.viewBox.baseVal.height * scale);
+    const context = canvas.getContext('2d');
+    if (!context) throw new Error('this browser cannot draw into a canvas');
+    context.drawImage(image, 0, 0, canvas.width, canvas.height);
+    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the PNG could not be made'))), 'image/png'));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
 export function GraphView({ kind, id, tenant }: { kind: 'session' | 'trace'; id: string; tenant: string | null }) {
   const graph = useApi<Graph>(`/v1/${kind}s/${enc(id)}/graph${qs({ tenant })}`);
   const events = useApi<{ events: Row[] }>(`/v1/events${qs({ [kind]: id, tenant, limit: 1000, since: undefined })}`);
@@ -109,6 +129,15 @@ export function GraphView({ kind, id, tenant }: { kind: 'session' | 'trace'; id:
     if (!svgRef.current) return;
     const xml = new XMLSerializer().serializeToString(svgRef.current);
     download(`actorlog-${kind}-${id}.svg`, `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`, 'image/svg+xml');
+  };
+  const exportPng = async () => {
+    setExportError(null);
+    try {
+      if (!svgRef.current) return;
+      download(`actorlog-${kind}-${id}.png`, await svgToPng(svgRef.current), 'image/png');
+    } catch (err) {
+      setExportError(err as Error);
+    }
   };
   const exportDot = async () => {
     setExportError(null);
@@ -136,6 +165,9 @@ export function GraphView({ kind, id, tenant }: { kind: 'session' | 'trace'; id:
               <div class="actions">
                 <button type="button" onClick={exportSvg}>
                   Export SVG
+                </button>
+                <button type="button" onClick={() => void exportPng()}>
+                  Export PNG
                 </button>
                 <button type="button" onClick={() => void exportDot()}>
                   Export DOT
