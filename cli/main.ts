@@ -49,13 +49,16 @@ const USAGE = `actorlog <command> [options]
   log export [--out FILE] [--size N]
                              every logged event with its inclusion proof, NDJSON
   log checkpoint | log key   publish a checkpoint now | print the log's public key
-  verify --key KEY --checkpoint CP --export FILE
-                             offline: prove an export complete and unaltered
+  verify --key KEY --checkpoint CP --export FILE [--records DIR]
+                             offline: prove an export complete and unaltered,
+                             rows removed by retention named under their record
   verify --key KEY --checkpoint NEWER --old OLDER --proof FILE
                              offline: prove the newer checkpoint extends the older
+  verify --key KEY --checkpoint COSIGNED --witness WITNESS_KEY
+                             offline: each named witness co-signed the checkpoint
   witness --log URL --log-key KEY --state DIR [--once]
-                             co-sign the log's checkpoints, each only if it
-                             extends the last one co-signed
+                             co-sign the log's checkpoints (C2SP cosignature/v1),
+                             each only if it extends the last one co-signed
 
 \`actorlog <command> --help\` prints that command's usage.
 Configuration comes from the environment; see the README.`;

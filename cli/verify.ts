@@ -4,12 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ActorlogError } from '../lib/errors.js';
-import { verifyCheckpoints, verifyExport, type Verdict } from '../transparency/verify.js';
+import { verifyCheckpoints, verifyCosignatures, verifyExport, type Verdict } from '../transparency/verify.js';
 
 const usage = `usage: actorlog verify --key KEY --checkpoint CHECKPOINT --export EXPORT.ndjson [--records DIR]
        actorlog verify --key KEY --checkpoint NEWER --old OLDER --proof PROOF.json
+       actorlog verify --key KEY --checkpoint COSIGNED --witness WITNESS_KEY [--witness ...]
   KEY: the log's verifier key, or a file holding it (GET /v1/log/key)
-  DIR: signed expiry records kept apart from the export (expiry-*.note, e.g. a copy of LOG_CHECKPOINT_DIR)`;
+  DIR: signed expiry records kept apart from the export (expiry-*.note, e.g. a copy of LOG_CHECKPOINT_DIR)
+  WITNESS_KEY: a witness's cosignature verifier key, or a file holding it; each named witness must have co-signed`;
 
 function* fileLines(file: string): Generator<string> {
   const fd = fs.openSync(file, 'r');
@@ -44,12 +46,14 @@ function report(verdict: Verdict): number {
 export function verifyCommand(args: string[]): number {
   const { values } = parseArgs({
     args,
-    options: { key: { type: 'string' }, checkpoint: { type: 'string' }, export: { type: 'string' }, old: { type: 'string' }, proof: { type: 'string' }, records: { type: 'string' } },
+    options: { key: { type: 'string' }, checkpoint: { type: 'string' }, export: { type: 'string' }, old: { type: 'string' }, proof: { type: 'string' }, records: { type: 'string' }, witness: { type: 'string', multiple: true } },
   });
-  if (!values.key || !values.checkpoint || (!values.export && !(values.old && values.proof))) throw new ActorlogError('BAD_REQUEST', usage);
-  const key = fs.existsSync(values.key) ? fs.readFileSync(values.key, 'utf8').trim() : values.key;
+  if (!values.key || !values.checkpoint || (!values.export && !(values.old && values.proof) && !values.witness)) throw new ActorlogError('BAD_REQUEST', usage);
+  const keyOrFile = (value: string) => (fs.existsSync(value) ? fs.readFileSync(value, 'utf8').trim() : value);
+  const key = keyOrFile(values.key);
   const checkpoint = fs.readFileSync(values.checkpoint, 'utf8');
   let code = 0;
+  if (values.witness) code = Math.max(code, report(verifyCosignatures(checkpoint, key, values.witness.map(keyOrFile))));
   if (values.old && values.proof) {
     const parsed = JSON.parse(fs.readFileSync(values.proof, 'utf8')) as { proof?: string[] } | string[];
     const proof = Array.isArray(parsed) ? parsed : (parsed.proof ?? []);

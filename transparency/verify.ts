@@ -3,7 +3,7 @@
 // against an older one with a consistency proof. Pure: node:crypto only.
 import { createHash } from 'node:crypto';
 import { leafHash, verifyConsistency, verifyInclusion } from '../lib/merkle/index.js';
-import { openNote, parseCheckpoint, parseVerifierKey, type Checkpoint } from '../lib/note/index.js';
+import { cosignatureTime, openNote, parseCheckpoint, parseCosignatureVerifierKey, parseVerifierKey, type Checkpoint } from '../lib/note/index.js';
 import { eventsDigest, parseExpiryRecord, recordId, type ExpiryRecord } from './expiry-record.js';
 
 export interface Verdict {
@@ -254,4 +254,36 @@ export function verifyCheckpoints(olderNote: string, newerNote: string, proofBas
     };
   }
   return { ok: true, problems: [], notes: [`checkpoint size ${newer.size} extends checkpoint size ${older.size}`] };
+}
+
+// The witnesses' co-signatures on a checkpoint (C2SP tlog-cosignature/v1):
+// each named witness must have co-signed the checkpoint text, which the log
+// key must have signed. A witness co-signs only a consistent extension of
+// what it saw (`actorlog witness`), so agreeing witnesses rule out a split view.
+export function verifyCosignatures(note: string, verifierKey: string, witnessKeys: readonly string[]): Verdict {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  let cp: Checkpoint;
+  try {
+    cp = openCheckpoint(note, verifierKey);
+  } catch (err) {
+    return { ok: false, problems: [(err as Error).message], notes };
+  }
+  for (const key of witnessKeys) {
+    let witness;
+    try {
+      witness = parseCosignatureVerifierKey(key);
+    } catch (err) {
+      problems.push(`witness key ${key.split('+')[0]} is not a cosignature key: ${(err as Error).message}`);
+      continue;
+    }
+    try {
+      const [signature] = openNote(note, [witness]).verified;
+      notes.push(`witness ${witness.name} co-signed checkpoint size ${cp.size} at ${new Date(cosignatureTime(signature!.base64) * 1000).toISOString()}`);
+    } catch (err) {
+      const message = (err as Error).message;
+      problems.push(/no verifiable signatures/.test(message) ? `witness ${witness.name} has not co-signed this checkpoint` : `witness ${witness.name}: ${message}`);
+    }
+  }
+  return { ok: problems.length === 0, problems, notes };
 }

@@ -4,7 +4,7 @@
 // one witness, and two witnesses comparing notes catch it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cosignNote, generateNoteKey, parseSignerKey, verifierKeyOf, type NoteSigner } from '../lib/note/index.js';
+import { cosignatureSigner, cosignNote, generateNoteKey, type NoteSigner } from '../lib/note/index.js';
 import { openCheckpoint, verifyCheckpoints } from './verify.js';
 
 export type WitnessStep = { ok: true; cosigned: string; size: number } | { ok: false; problem: string };
@@ -32,14 +32,16 @@ export function witnessCheckpoint(last: string | undefined, note: string, proof:
   return { ok: true, cosigned: cosignNote(note, witness), size };
 }
 
-// The witness's own key, made on first use (0600) under its state folder.
+// The witness's own Ed25519 key, made on first use (0600) under its state
+// folder; it co-signs in the C2SP tlog-cosignature/v1 format, and its
+// verifier key (type 0x04) is what log clients pin.
 export function loadWitnessKey(file: string, name: string): { signer: NoteSigner; verifierKey: string } {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, `${generateNoteKey(name).signerKey}\n`, { mode: 0o600, flag: 'wx' });
   }
-  const skey = fs.readFileSync(file, 'utf8').trim();
-  return { signer: parseSignerKey(skey), verifierKey: verifierKeyOf(skey) };
+  const signer = cosignatureSigner(fs.readFileSync(file, 'utf8').trim());
+  return { signer, verifierKey: signer.verifierKey };
 }
 
 export interface WitnessState {

@@ -30,14 +30,16 @@ export function isKeyName(name: string): boolean {
   return name.length > 0 && !/[\s+]/u.test(name) && !name.includes('\u2014');
 }
 
-export function keyHash(name: string, publicKey: Uint8Array): number {
-  const digest = createHash('sha256').update(name).update('\n').update(Buffer.of(ALG_ED25519)).update(publicKey).digest();
+// `alg` is the signature type byte: 0x01 for Ed25519 notes, 0x04 for
+// tlog-cosignature/v1 (lib/note/cosignature.ts).
+export function keyHash(name: string, publicKey: Uint8Array, alg = ALG_ED25519): number {
+  const digest = createHash('sha256').update(name).update('\n').update(Buffer.of(alg)).update(publicKey).digest();
   return digest.readUInt32BE(0);
 }
 
-const hex8 = (n: number) => n.toString(16).padStart(8, '0');
+export const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 
-function strictBase64(text: string): Buffer | null {
+export function strictBase64(text: string): Buffer | null {
   const bytes = Buffer.from(text, 'base64');
   return bytes.toString('base64') === text ? bytes : null;
 }
@@ -47,7 +49,7 @@ function rawPublicKey(key: KeyObject): Buffer {
 }
 
 // The base64 key material may itself hold '+', so only the leading fields split.
-function splitKey(text: string, parts: number): string[] {
+export function splitKey(text: string, parts: number): string[] {
   const fields = text.split('+');
   if (fields.length < parts) throw new NoteKeyError('malformed key');
   return [...fields.slice(0, parts - 1), fields.slice(parts - 1).join('+')];
@@ -61,11 +63,16 @@ function checkedKey(name: string, hashHex: string, encoded: string): { hash: num
   return { hash: Number.parseInt(hashHex, 16), material: bytes.subarray(1) };
 }
 
+// A raw 32-byte Ed25519 public key as a KeyObject.
+export function ed25519PublicKey(raw: Uint8Array): KeyObject {
+  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
 export function parseVerifierKey(vkey: string): NoteVerifier {
   const [name, hashHex, encoded] = splitKey(vkey, 3) as [string, string, string];
   const { hash, material } = checkedKey(name, hashHex, encoded);
   if (keyHash(name, material) !== hash) throw new NoteKeyError('the key hash does not match the key');
-  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, material]), format: 'der', type: 'spki' });
+  const key = ed25519PublicKey(material);
   return { name, hash, verify: (message, signature) => signature.length === 64 && verify(null, message, key, signature) };
 }
 

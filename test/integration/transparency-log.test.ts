@@ -10,7 +10,7 @@ import path from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
 import { startAll, type Context, type Running } from '../../cli/services.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../lib/merkle/index.js';
-import { formatCheckpoint, openNote, parseVerifierKey, signNote } from '../../lib/note/index.js';
+import { cosignatureSigner, formatCheckpoint, generateNoteKey, openNote, parseCosignatureVerifierKey, parseVerifierKey, signNote } from '../../lib/note/index.js';
 import { loadLogKey } from '../../transparency/log-key.js';
 import { openCheckpoint } from '../../transparency/verify.js';
 import { storedConsistencyProof, storedRoot } from '../../transparency/stored-proofs.js';
@@ -149,8 +149,18 @@ describe('transparency log', () => {
     assert.equal(second.status, 0, `${second.stdout}${second.stderr}`);
     assert.match(second.stdout, /co-signed checkpoint size 11/);
     const cosigned = fs.readFileSync(path.join(stateDir, 'latest.cosigned'), 'utf8');
-    const opened = openNote(cosigned, [parseVerifierKey(fs.readFileSync(keyFile, 'utf8').trim()), parseVerifierKey(witnessKey)]);
+    const opened = openNote(cosigned, [parseVerifierKey(fs.readFileSync(keyFile, 'utf8').trim()), parseCosignatureVerifierKey(witnessKey)]);
     assert.equal(opened.verified.length, 2);
+    // The auditor's side: the checkpoint carries this witness's C2SP cosignature, not another's.
+    const cosignedFile = path.join(work, 'cosigned');
+    fs.writeFileSync(cosignedFile, cosigned);
+    const checked = verifyCli('--key', keyFile, '--checkpoint', cosignedFile, '--witness', witnessKey);
+    assert.equal(checked.status, 0, checked.out);
+    assert.match(checked.out, /witness actorlog-witness co-signed checkpoint size 11 at 20\d\d-/);
+    const stranger = cosignatureSigner(generateNoteKey('actorlog-witness').signerKey).verifierKey;
+    const refused = verifyCli('--key', keyFile, '--checkpoint', cosignedFile, '--witness', stranger);
+    assert.equal(refused.status, 1, refused.out);
+    assert.match(refused.out, /FAILED: witness actorlog-witness has not co-signed this checkpoint/);
     assert.equal(fs.statSync(path.join(stateDir, 'witness.key')).mode & 0o777, 0o600);
   });
 

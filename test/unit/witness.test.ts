@@ -3,13 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { consistencyProof, coordKey, leafHash, mapLookup, treeHead } from '../../lib/merkle/index.js';
-import { formatCheckpoint, generateNoteKey, openNote, parseSignerKey, parseVerifierKey, signNote } from '../../lib/note/index.js';
+import { cosignatureSigner, cosignatureTime, formatCheckpoint, generateNoteKey, openNote, parseCosignatureVerifierKey, parseSignerKey, parseVerifierKey, signNote } from '../../lib/note/index.js';
 import { witnessCheckpoint } from '../../transparency/witness.js';
 
 const log = generateNoteKey('example.test/log');
 const witness = generateNoteKey('witness.example');
 const logSigner = parseSignerKey(log.signerKey);
-const witnessSigner = parseSignerKey(witness.signerKey);
+const witnessSigner = cosignatureSigner(witness.signerKey);
 
 function tree(leaves: Buffer[]) {
   const hashes = new Map<string, Uint8Array>();
@@ -28,8 +28,10 @@ const forked = tree(Array.from({ length: 8 }, (_, i) => leafHash(Buffer.from(i =
 test('first contact is trusted, then each extension is checked and co-signed', () => {
   const first = witnessCheckpoint(undefined, honest.checkpoint(3), [], log.verifierKey, witnessSigner);
   assert.ok(first.ok);
-  const opened = openNote(first.cosigned, [parseVerifierKey(log.verifierKey), parseVerifierKey(witness.verifierKey)]);
+  // The co-signature is a C2SP tlog-cosignature/v1 line stating when it was made.
+  const opened = openNote(first.cosigned, [parseVerifierKey(log.verifierKey), parseCosignatureVerifierKey(witnessSigner.verifierKey)]);
   assert.deepEqual(opened.verified.map((s) => s.name), ['example.test/log', 'witness.example']);
+  assert.ok(Math.abs(cosignatureTime(opened.verified[1]!.base64) - Date.now() / 1000) < 60);
   const next = witnessCheckpoint(first.cosigned, honest.checkpoint(6), honest.proof(3, 6), log.verifierKey, witnessSigner);
   assert.ok(next.ok);
   assert.equal(next.size, 6);
