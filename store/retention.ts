@@ -3,7 +3,7 @@
 // records (migration 15). Expiry never touches log_nodes: the leaves stay.
 import { execute, insertRows, select, type Storage, type Tables } from './client.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
-import { toClickHouseTime } from '../lib/time.js';
+import { fromClickHouseTime, toClickHouseTime } from '../lib/time.js';
 
 const holds = (t: Tables) => `${t.database}.legal_holds`;
 const records = (t: Tables) => `${t.database}.expiry_records`;
@@ -56,7 +56,7 @@ export async function expiringLeaves(
   tables: Tables,
   q: { tenant: string; before: number; maxLeaf: number; held: HoldRow[]; limit: number },
 ): Promise<ExpiringLeaf[]> {
-  const ms = (v: string | null, fallback: number) => (v === null ? fallback : Date.parse(`${v.replace(' ', 'T')}${v.endsWith('Z') ? '' : 'Z'}`));
+  const ms = (v: string | null, fallback: number) => (v === null ? fallback : Date.parse(fromClickHouseTime(v)));
   const rows = await select<{ id: string; idx: number }>(
     storage,
     `SELECT e.id AS id, l.idx AS idx

@@ -42,7 +42,7 @@ describe('retention, legal hold and signed expiry records', () => {
   let query: string;
   let gateway: TestEmitter;
   let keyFile: string;
-  const ids = { expiring: [] as string[], held: [] as string[], bob: [] as string[], recent: [] as string[], globex: [] as string[] };
+  const ids = { expiring: [] as string[], held: [] as string[], bob: [] as string[], recent: [] as string[], globex: [] as string[], carol: [] as string[], ranged: [] as string[] };
   let recordId = '';
 
   const event = async (over: { tenant?: string; session?: string; human?: string; ageDays: number }) => {
@@ -82,13 +82,14 @@ describe('retention, legal hold and signed expiry records', () => {
     const plan: [keyof typeof ids, Parameters<typeof event>[0]][] = [
       ['expiring', { ageDays: 100 }],
       ['held', { ageDays: 90, session: 'sess-held' }],
-      ['expiring', { ageDays: 80 }],
+      ['ranged', { ageDays: 80 }],
       ['bob', { ageDays: 70, human: 'u-bob' }],
       ['globex', { ageDays: 100, tenant: 'globex' }],
       ['held', { ageDays: 60, session: 'sess-held' }],
       ['expiring', { ageDays: 45 }],
       ['recent', { ageDays: 2 }],
       ['recent', { ageDays: 0 }],
+      ['carol', { ageDays: 100, human: 'u-carol' }],
     ];
     const signed: string[] = [];
     for (const [kind, over] of plan) {
@@ -109,6 +110,11 @@ describe('retention, legal hold and signed expiry records', () => {
     assert.equal(session.status, 201, JSON.stringify(session.body));
     assert.equal(session.body.session_id, 'sess-held');
     assert.equal(session.body.created_by.length > 0, true);
+    const carol = await send(`${query}/v1/holds`, { tenant: 'acme', human_sub: 'u-carol', reason: 'regulator request' });
+    assert.equal(carol.status, 201, JSON.stringify(carol.body));
+    const range = await send(`${query}/v1/holds`, { tenant: 'acme', from: new Date(Date.now() - 85 * DAY).toISOString(), to: new Date(Date.now() - 75 * DAY).toISOString(), reason: 'audit of Q3' });
+    assert.equal(range.status, 201, JSON.stringify(range.body));
+    assert.equal((await send(`${query}/v1/holds`, { tenant: 'acme', from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z', reason: 'backwards' })).status, 400);
     const bob = await send(`${query}/v1/holds`, { tenant: 'acme', human_sub: 'u-bob', reason: 'HR inquiry' });
     assert.equal(bob.status, 201);
     const released = await send(`${query}/v1/holds/${bob.body.hold_id}/release`, { reason: 'inquiry closed' });
@@ -122,9 +128,10 @@ describe('retention, legal hold and signed expiry records', () => {
 
     const listed = await api(query, '/v1/holds?tenant=acme');
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.holds.map((h: { hold_id: string }) => h.hold_id).sort(), [session.body.hold_id, bob.body.hold_id].sort(), 'a released hold stays on record');
+    const all = [session, carol, range, bob].map((h) => h.body.hold_id as string);
+    assert.deepEqual(listed.body.holds.map((h: { hold_id: string }) => h.hold_id).sort(), [...all].sort(), 'a released hold stays on record');
     const active = await api(query, '/v1/holds?tenant=acme&active=true');
-    assert.deepEqual(active.body.holds.map((h: { hold_id: string }) => h.hold_id), [session.body.hold_id]);
+    assert.deepEqual(active.body.holds.map((h: { hold_id: string }) => h.hold_id).sort(), all.slice(0, 3).sort());
     // Every call is in the access log.
     const calls = await eventually(async () => {
       const res = await api(query, '/v1/admin/access-log?route=/v1/holds/:id/release');
@@ -149,8 +156,8 @@ describe('retention, legal hold and signed expiry records', () => {
 
     const stored = await storedIds();
     for (const id of [...ids.expiring, ...ids.bob]) assert.equal(stored.has(id), false, `${id} expired`);
-    for (const id of [...ids.held, ...ids.recent, ...ids.globex]) assert.equal(stored.has(id), true, `${id} kept`);
-    assert.equal(await leafCount(), 9, 'the leaves stay');
+    for (const id of [...ids.held, ...ids.recent, ...ids.globex, ...ids.carol, ...ids.ranged]) assert.equal(stored.has(id), true, `${id} kept`);
+    assert.equal(await leafCount(), 10, 'the leaves stay');
 
     // The record: in ClickHouse (through the API) and beside the checkpoints, signed by the log key.
     const listed = await api(query, '/v1/admin/expiry-records?tenant=acme');
@@ -161,21 +168,21 @@ describe('retention, legal hold and signed expiry records', () => {
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     const record = parseExpiryRecord(openNote(note, [parseVerifierKey(fs.readFileSync(keyFile, 'utf8').trim())]).text);
     assert.equal(record.tenant, 'acme');
-    assert.equal(record.checkpoint.size, 9);
-    assert.deepEqual(record.leaves, [0, 2, 3, 6]);
+    assert.equal(record.checkpoint.size, 10);
+    assert.deepEqual(record.leaves, [0, 3, 6]);
 
     // A second run finds nothing more to expire.
     assert.deepEqual(await expireAll({ storage: ctx.storage, tables: ctx.tables, key: keyOfLog(), dir: checkpointDir }, ctx.config.retention), []);
   });
 
   test('an export after expiry verifies offline: expired rows named under their record, proofs of the rest valid', async () => {
-    const note = await checkpointOf(9);
-    const cpFile = path.join(work, 'cp-9');
+    const note = await checkpointOf(10);
+    const cpFile = path.join(work, 'cp-10');
     fs.writeFileSync(cpFile, note);
     const result = verifyCli('--key', keyFile, '--checkpoint', cpFile, '--export', await exportTo('expired.ndjson'));
     assert.equal(result.status, 0, result.out);
     assert.match(result.out, new RegExp(`leaf 0 \\(event ${ids.expiring[0]}, tenant acme\\) expired under record ${recordId}`));
-    assert.match(result.out, /5 of 9 leaves proven, 4 expired under signed records/);
+    assert.match(result.out, /7 of 10 leaves proven, 3 expired under signed records/);
     assert.match(result.out, /VERIFIED/);
 
     // The same export without its records: the copies written beside the
@@ -201,7 +208,7 @@ describe('retention, legal hold and signed expiry records', () => {
   test('a row deleted directly in ClickHouse is still named deleted, beside the expired ones', async () => {
     const victim = ids.recent[0]!;
     await ctx.storage.command({ query: `DELETE FROM ${ctx.tables.events} WHERE id = {id:String}`, query_params: { id: victim } });
-    const cpFile = path.join(work, 'cp-9');
+    const cpFile = path.join(work, 'cp-10');
     const result = verifyCli('--key', keyFile, '--checkpoint', cpFile, '--export', await exportTo('deleted.ndjson'));
     assert.equal(result.status, 1, result.out);
     assert.match(result.out, new RegExp(`FAILED: leaf 7 logs event ${victim}, which the database no longer holds: it was deleted`));
@@ -218,10 +225,10 @@ describe('retention, legal hold and signed expiry records', () => {
     const forgedText = text.replace(/^count .*$/m, 'count 1').replace(/^leaves .*$/m, 'leaves 7');
     const forged = signNote(forgedText, [impostor]);
     // And the genuine record with its leaves changed under the log key's signature.
-    const altered = genuine.replace(/^leaves .*$/m, 'leaves 0,2,3,6,7').replace(/^count .*$/m, 'count 5');
+    const altered = genuine.replace(/^leaves .*$/m, 'leaves 0,3,6-7').replace(/^count .*$/m, 'count 4');
     const file = path.join(work, 'forged.ndjson');
     fs.writeFileSync(file, [exported[0], JSON.stringify({ expiry_record: forged }), JSON.stringify({ expiry_record: altered }), ...exported.slice(1)].join('\n'));
-    const result = verifyCli('--key', keyFile, '--checkpoint', path.join(work, 'cp-9'), '--export', file);
+    const result = verifyCli('--key', keyFile, '--checkpoint', path.join(work, 'cp-10'), '--export', file);
     assert.equal(result.status, 1, result.out);
     const refusals = result.out.match(/an expiry record in the export is not signed by the log key .*: refused/g) ?? [];
     assert.equal(refusals.length, 2, result.out);
@@ -230,13 +237,41 @@ describe('retention, legal hold and signed expiry records', () => {
 
   test('a released hold lets the next run expire what it held, under a second record', async () => {
     const holds = await api(query, '/v1/holds?tenant=acme&active=true');
-    const hold = holds.body.holds[0].hold_id as string;
+    const hold = holds.body.holds.find((h: { session_id: string | null }) => h.session_id === 'sess-held').hold_id as string;
     assert.equal((await send(`${query}/v1/holds/${hold}/release`, { reason: 'case settled' })).status, 200);
     const done = await expireAll({ storage: ctx.storage, tables: ctx.tables, key: keyOfLog(), dir: checkpointDir }, ctx.config.retention);
     assert.equal(done.length, 1);
     assert.equal(done[0]!.count, ids.held.length);
     const stored = await storedIds();
     for (const id of ids.held) assert.equal(stored.has(id), false);
+    for (const id of [...ids.carol, ...ids.ranged]) assert.equal(stored.has(id), true, 'the holds still in force keep theirs');
     assert.equal(stored.has(ids.globex[0]!), true, 'a tenant without retention keeps everything');
+  });
+});
+
+describe('the expiry job runs on its own where the log is appended', () => {
+  let running: Running;
+  let ctx: Context;
+  after(async () => {
+    await running?.close();
+  });
+
+  test('with RETENTION set, an old event expires under a record without anyone asking', async () => {
+    const config = testConfig({ env: { LOG_CHECKPOINT_MS: '200', RETENTION: 'acme=30', RETENTION_CHECK_MS: '300' } });
+    const gateway = await registeredEmitter(config.keysFile, 'gw:retention-job');
+    ctx = await context(config);
+    running = await startAll(ctx);
+    const old = { ...fullEvent(gateway.source), time: new Date(Date.now() - 40 * DAY).toISOString() };
+    const fresh = fullEvent(gateway.source);
+    const res = await post(running.ingestUrl!, JSON.stringify({ events: [await gateway.sign(old), await gateway.sign(fresh)] }), 'application/json');
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const records = await eventually(async () => {
+      const listed = await api(running.queryUrl!, '/v1/admin/expiry-records?tenant=acme');
+      return listed.body.records?.length > 0 ? listed.body.records : undefined;
+    }, 'an expiry record');
+    assert.equal(records[0].count, 1);
+    const ids = (await rowsOf<{ id: string }>(ctx, `SELECT id FROM ${ctx.tables.events} FINAL`)).map((r) => r.id);
+    assert.deepEqual(ids, [fresh.id]);
+    assert.equal(Number((await rowsOf<{ n: number }>(ctx, `SELECT count() AS n FROM ${ctx.tables.database}.log_nodes WHERE level = 0`))[0]!.n), 2);
   });
 });
