@@ -1,5 +1,5 @@
-// MCP's stdio framing: one JSON-RPC message (or batch) per line. The tap hands
-// each complete line to a callback and passes the bytes on untouched, so a
+// MCP's stdio framing: one JSON-RPC message (or batch) per line. The tap passes
+// each complete line on, then hands it to a callback, bytes untouched, so a
 // message the proxy does not understand (or cannot parse) reaches the other
 // side exactly as it was written.
 import { Transform, type TransformCallback } from 'node:stream';
@@ -30,8 +30,8 @@ export class LineTap extends Transform {
       const line = this.partialBytes ? Buffer.concat([...this.partial, piece]) : piece;
       this.partial = [];
       this.partialBytes = 0;
-      this.look(line);
       this.push(line);
+      this.look(line);
     }
     const rest = chunk.subarray(start);
     if (rest.length === 0) return done();
@@ -54,8 +54,8 @@ export class LineTap extends Transform {
   override _flush(done: TransformCallback): void {
     if (this.partialBytes) {
       const line = Buffer.concat(this.partial);
-      this.look(line);
       this.push(line);
+      this.look(line);
     }
     done();
   }

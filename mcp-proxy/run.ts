@@ -44,6 +44,7 @@ export function proxyParts(options: ProxyOptions, log: (line: string) => void) {
     },
   });
   const close = async () => {
+    observer.emitQueued();
     const settled = await Promise.race([
       emitter.close().then(
         (result) => (result.pending > 0 ? 'kept' : 'sent'),

@@ -2,8 +2,10 @@
 // ones into events. Shared by the middleware (wrapping an SDK transport) and
 // the proxy (between two byte streams): both hand it each message, it never
 // changes one, and it only answers a request itself when the policy denies it.
-// Emitting never blocks or fails the call: events go to the emitter's outbox
-// without being awaited, and a failure is counted, not thrown.
+// Emitting never blocks or fails the call: mapping, validating and signing an
+// event wait until the message has gone on (the next turn of the event loop),
+// events go to the emitter's outbox without being awaited, and a failure is
+// counted, not thrown.
 import type { EventInput } from '../schema/event.js';
 import {
   callEvent,
@@ -68,6 +70,12 @@ export const DENIED_ERROR_CODE = -32003;
 // Requests waiting for their answer, over every session; past this the oldest
 // is forgotten (and counted) so a client that never reads cannot grow memory.
 const MAX_PENDING = 10_000;
+// Events mapped and signed per turn of the event loop, so a burst of messages
+// does not hold the loop for one long stretch; and events waiting at most,
+// past which new ones are dropped and counted (an emitter that cannot keep up
+// must not grow memory without bound).
+const EVENTS_PER_TURN = 64;
+const MAX_QUEUED_EVENTS = 50_000;
 
 const isRequest = (m: JsonRpcMessage) => typeof m.method === 'string' && m.id !== undefined && m.id !== null;
 const isResponse = (m: JsonRpcMessage) => m.method === undefined && m.id !== undefined && m.id !== null && ('result' in m || 'error' in m);
@@ -75,8 +83,12 @@ const asRecord = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 
 export class McpObserver {
-  readonly stats = { calls: 0, results: 0, denied: 0, emitted: 0, emitFailed: 0, forgotten: 0 };
+  readonly stats = { calls: 0, results: 0, denied: 0, emitted: 0, emitFailed: 0, forgotten: 0, dropped: 0 };
   private readonly pending = new Map<string, McpExchange | 'tools/list'>();
+  // Events to map and emit once the messages that made them have gone on, in order.
+  private readonly queued: (() => EventInput | null)[] = [];
+  private queueHead = 0;
+  private draining = false;
   private readonly clients = new Map<string, ClientInfo>();
   private readonly annotations = new Map<string, ToolAnnotations>();
 
@@ -144,7 +156,7 @@ export class McpObserver {
     exchange.durationMs = Date.now() - exchange.startedAt;
     exchange.response = message.error ? { error: message.error } : { result: message.result };
     this.stats.results++;
-    this.send(resultEvent(exchange, this.options));
+    this.send(() => resultEvent(exchange, this.options));
   }
 
   // A request refused before it reached the observer (e.g. the proxy's token
@@ -156,7 +168,7 @@ export class McpObserver {
 
   private recordDenied(exchange: McpExchange, decision: Decision): void {
     this.stats.denied++;
-    this.send(callEvent(exchange, this.options, decision));
+    this.send(() => callEvent(exchange, this.options, decision));
   }
 
   private exchangeOf(message: JsonRpcMessage, ctx: RequestContext): McpExchange {
@@ -176,6 +188,9 @@ export class McpObserver {
 
   // The connection is gone: what was still waiting will never be answered.
   endSession(sessionId: string): void {
+    // Its events go to the emitter now, so a flush or close right after the
+    // connection ends includes them.
+    this.emitQueued();
     this.clients.delete(sessionId);
     const prefix = `${sessionId}\u0000`;
     for (const key of this.pending.keys()) if (key.startsWith(prefix)) this.pending.delete(key);
@@ -196,7 +211,7 @@ export class McpObserver {
 
   private admit(key: string, exchange: McpExchange, decision: Decision): undefined {
     this.remember(key, exchange);
-    this.send(callEvent(exchange, this.options, decision));
+    this.send(() => callEvent(exchange, this.options, decision));
     return undefined;
   }
 
@@ -218,20 +233,51 @@ export class McpObserver {
     this.pending.set(key, value);
   }
 
-  private send(event: EventInput | null): void {
-    if (!event) return;
-    const failed = (err: unknown) => {
-      this.stats.emitFailed++;
+  private send(event: () => EventInput | null): void {
+    if (this.queued.length - this.queueHead >= MAX_QUEUED_EVENTS) {
+      this.stats.dropped++;
+      if (this.stats.dropped === 1) this.failed(new Error(`more than ${MAX_QUEUED_EVENTS} events waiting to be emitted; dropping (counted in stats.dropped)`), false);
+      return;
+    }
+    this.queued.push(event);
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  // Maps and emits every event still waiting, now (e.g. before closing the emitter).
+  emitQueued(): void {
+    this.drain(Infinity);
+  }
+
+  private drain(limit = EVENTS_PER_TURN): void {
+    const end = Math.min(this.queued.length, this.queueHead + limit);
+    for (; this.queueHead < end; this.queueHead++) {
+      const make = this.queued[this.queueHead]!;
       try {
-        this.options.onEmitError?.(err instanceof Error ? err : new Error(String(err)));
-      } catch {
-        /* a failing error callback must not reach the tool call either */
+        const event = make();
+        if (event) this.options.emitter.emit(event).then(() => this.stats.emitted++, (err: unknown) => this.failed(err));
+      } catch (err) {
+        this.failed(err);
       }
-    };
+    }
+    if (this.queueHead < this.queued.length) {
+      setImmediate(() => this.drain());
+      return;
+    }
+    // Emptied here or by emitQueued: the scheduled drain (if any) finds nothing.
+    this.queued.length = 0;
+    this.queueHead = 0;
+    this.draining = false;
+  }
+
+  private failed(err: unknown, count = true): void {
+    if (count) this.stats.emitFailed++;
     try {
-      this.options.emitter.emit(event).then(() => this.stats.emitted++, failed);
-    } catch (err) {
-      failed(err);
+      this.options.onEmitError?.(err instanceof Error ? err : new Error(String(err)));
+    } catch {
+      /* a failing error callback must not reach the tool call either */
     }
   }
 }

@@ -4,10 +4,13 @@
 //  2. the proxy: server-everything called directly and through
 //     `actorlog mcp-proxy`, over Streamable HTTP (bearer JWT checked) and stdio.
 // Each repeat calls the tool CALLS times per path, paths interleaved; each
-// figure is min/median/max over REPEATS of the repeat's p50 and p99.
+// figure is min/median/max over REPEATS of the repeat's p50 and p99, with the
+// ratio proxied / direct of the same repeat, and the CPU time the proxy
+// process spent per call (all its threads, read from /proc).
 // Ingest is a closed port: emits are queued, never sent, as when ingest is down.
 // Usage: npm run build && node dist/test/bench/mcp.bench.js [CALLS] [REPEATS]
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -61,8 +64,24 @@ function report(title: string, base: string, runs: Record<string, { p50: number;
   }
   const added = (key: 'p50' | 'p99') => runs[measured]!.map((r, i) => r[key] - runs[baseline]![i]![key]);
   const p99 = added('p99');
-  const median = [...p99].sort((a, b) => a - b)[Math.floor(p99.length / 2)]!;
-  console.log(`  added by ${base.padEnd(19)} p50 ${spread(added('p50'))}   p99 ${spread(p99)}   (median added p99 / ${TARGET_ADDED_P99_MS} ms target = ${(median / TARGET_ADDED_P99_MS).toFixed(2)})`);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  console.log(`  added by ${base.padEnd(19)} p50 ${spread(added('p50'))}   p99 ${spread(p99)}   (median added p99 / ${TARGET_ADDED_P99_MS} ms target = ${(median(p99) / TARGET_ADDED_P99_MS).toFixed(2)})`);
+  const ratio = (key: 'p50' | 'p99') => runs[measured]!.map((r, i) => r[key] / runs[baseline]![i]![key]);
+  console.log(`  ratio ${measured} / ${baseline}: p50 ${spread(ratio('p50'))}   p99 ${spread(ratio('p99'))}`);
+}
+
+// CPU time a process used, all its threads (event loop, libuv pool, GC), in ms,
+// from /proc: on a shared machine this says what the proxy costs per call
+// better than latency, which also counts the moments the OS ran something else.
+function cpuMs(pid: number | null | undefined): number {
+  if (!pid) return NaN;
+  try {
+    let ns = 0;
+    for (const task of fs.readdirSync(`/proc/${pid}/task`)) ns += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1e6;
+  } catch {
+    return NaN;
+  }
 }
 
 // A port nothing listens on: every send fails at once and is retried later.
@@ -158,20 +177,34 @@ async function connected(transport: StreamableHTTPClientTransport | StdioClientT
   await client.connect(transport);
   return client;
 }
+const stdioProxy = new StdioClientTransport({ command: process.execPath, args: [BIN, ...proxyArgs('everything-stdio'), '--', process.execPath, EVERYTHING, 'stdio'], env: quiet as Record<string, string>, stderr: 'ignore' });
 const paths: [string, Client][] = [
   ['HTTP direct', await connected(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${upstreamPort}/mcp`)))],
   ['HTTP via mcp-proxy', await connected(new StreamableHTTPClientTransport(new URL(proxyUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }))],
   ['stdio direct', await connected(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }))],
-  ['stdio via mcp-proxy', await connected(new StdioClientTransport({ command: process.execPath, args: [BIN, ...proxyArgs('everything-stdio'), '--', process.execPath, EVERYTHING, 'stdio'], env: quiet as Record<string, string>, stderr: 'ignore' }))],
+  ['stdio via mcp-proxy', await connected(stdioProxy)],
 ];
+// The proxy processes, whose CPU per call is measured while their path runs.
+const proxyPids: Record<string, number | null | undefined> = { 'HTTP via mcp-proxy': httpProxy.pid, 'stdio via mcp-proxy': stdioProxy.pid };
+const proxyCpu: Record<string, number[]> = { 'HTTP via mcp-proxy': [], 'stdio via mcp-proxy': [] };
 const proxy: Record<string, { p50: number; p99: number }[]> = Object.fromEntries(paths.map(([name]) => [name, []]));
 for (const [, client] of paths) await timeCalls(client, 'echo', { message: 'warm' });
 for (let r = 0; r < REPEATS; r++) {
-  for (const [name, client] of paths) proxy[name]!.push(await timeCalls(client, 'echo', { message: 'hello' }));
+  for (const [name, client] of paths) {
+    const pid = proxyPids[name];
+    const before = cpuMs(pid);
+    proxy[name]!.push(await timeCalls(client, 'echo', { message: 'hello' }));
+    // The events of the last calls are signed just after their answers went out.
+    if (pid) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (pid) proxyCpu[name]!.push((cpuMs(pid) - before) / CALLS);
+  }
 }
 const pick = (names: string[]) => Object.fromEntries(names.map((n) => [n, proxy[n]!]));
 report('mcp-proxy over Streamable HTTP (bearer JWT checked on every request)', 'the HTTP proxy', pick(['HTTP direct', 'HTTP via mcp-proxy']), 'HTTP direct', 'HTTP via mcp-proxy');
 report('mcp-proxy over stdio', 'the stdio proxy', pick(['stdio direct', 'stdio via mcp-proxy']), 'stdio direct', 'stdio via mcp-proxy');
+console.log(`\nproxy process CPU per call, all threads, its 2 events signed and queued included (ms, min / median / max)`);
+for (const [name, list] of Object.entries(proxyCpu)) console.log(`  ${name.padEnd(28)} ${spread(list)}`);
+console.log(`load average while measuring: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`);
 
 for (const [, client] of paths) await client.close().catch(() => undefined);
 for (const child of children) child.kill('SIGKILL');

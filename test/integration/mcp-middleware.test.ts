@@ -235,6 +235,8 @@ describe('MCP middleware', () => {
     const deadline = Date.now() + 10_000;
     while (down.pending < 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(down.pending, 40);
+    // The calls ran without a turn of the event loop; the events, and the send, came after them.
+    while (sockets.size === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(sockets.size >= 1, 'the emitter did try to reach ingest');
     for (const socket of sockets) socket.destroy();
     blackHole.close();

@@ -209,3 +209,22 @@ test('an emitter that fails is counted, never thrown', async () => {
   assert.equal(sync.stats.emitFailed, 1);
   assert.equal(errors[0]?.message, 'ingest down');
 });
+
+test('events are mapped and emitted after the message has gone on, in order, a burst spread over turns', async () => {
+  const sink = recorder();
+  const observer = new McpObserver({ ...options, emitter: sink });
+  for (let i = 0; i < 200; i++) {
+    observer.fromClient({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: `t${i}` } }, { sessionId: 's' });
+    observer.fromServer({ jsonrpc: '2.0', id: i, result: { content: [] } }, 's');
+  }
+  assert.equal(sink.events.length, 0, 'nothing signed on the message path');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(sink.events.length > 0 && sink.events.length < 400, `one turn emits a slice, not all (${sink.events.length})`);
+  for (let turn = 0; turn < 20 && sink.events.length < 400; turn++) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    sink.events.slice(0, 4).map((e) => `${e.type} ${e.target?.tool?.name}`),
+    ['mcp.tool.call t0', 'mcp.tool.result t0', 'mcp.tool.call t1', 'mcp.tool.result t1'],
+  );
+  assert.equal(sink.events.length, 400);
+  assert.equal(sink.events[399]!.target?.tool?.name, 't199');
+});
