@@ -11,7 +11,7 @@ import { verifyCommand } from './verify.js';
 import { witnessCommand } from './witness.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
 import { emitCommand } from './emit.js';
-import { signCommand } from './sign.js';
+import { ingestTokenCommand, signCommand } from './sign.js';
 import { runDemo } from './demo.js';
 import { mcpProxyCommand } from './mcp-proxy.js';
 import { PROXY_USAGE } from '../mcp-proxy/options.js';
@@ -37,6 +37,9 @@ const USAGE = `actorlog <command> [options]
                              sign JSON events (array, object or NDJSON) and send them
   sign --emitter ID --key FILE --seq N [--alg EdDSA|Ed25519|ES256] [FILE|-]
                              print one event as a compact JWS (to send with curl)
+  ingest-token --emitter ID --key FILE [--alg EdDSA|Ed25519|ES256]
+                             print a 5-minute token for ingest's Authorization header,
+                             signed with the emitter key (for curl; the SDK makes its own)
   mcp-proxy [options] -- <server command> [args...]
   mcp-proxy [options] --listen HOST:PORT --upstream URL --resource URI --jwks URL|FILE
                              audit an MCP server you do not own, over stdio or
@@ -214,6 +217,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new ActorlogError('BAD_REQUEST', 'usage: actorlog sign --emitter ID --key FILE --seq N [--alg EdDSA|Ed25519|ES256] [FILE|-]');
       }
       return signCommand({ source: values.emitter, keyFile: values.key, seq, alg: values.alg as never, input: positionals[0] ?? '-' });
+    }
+    case 'ingest-token': {
+      const { values } = parseArgs({ args: rest, options: { emitter: { type: 'string' }, key: { type: 'string' }, alg: { type: 'string' } } });
+      if (!values.emitter || !values.key) throw new ActorlogError('BAD_REQUEST', 'usage: actorlog ingest-token --emitter ID --key FILE [--alg EdDSA|Ed25519|ES256]');
+      return ingestTokenCommand({ source: values.emitter, keyFile: values.key, alg: values.alg as never });
     }
     case 'mcp-proxy':
       return mcpProxyCommand(rest, { endpoint: defaultEndpoint(config), dataDir: config.dataDir });

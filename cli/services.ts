@@ -193,7 +193,15 @@ export async function startIngest(ctx: Context): Promise<Running> {
     sink = createEmbeddedSink(runnerDeps(ctx, log.appender, webhooks ? [webhooks.sink] : []));
   }
   const silence = config.kafka ? undefined : watchSilence(ctx, webhooks);
-  const app = buildIngestServer({ sink, metrics: ctx.metrics, logLevel: config.logLevel, ...config.ingest });
+  if (config.ingest.auth === 'off') ctx.logger.warn('ingest takes events from anyone (INGEST_AUTH=off); for development only');
+  const app = buildIngestServer({
+    sink,
+    metrics: ctx.metrics,
+    logLevel: config.logLevel,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    keys: new KeyResolver(config.keysFile),
+    ...config.ingest,
+  });
   const ingestUrl = await listen(app, config.host, config.ingest.port);
   return {
     ingestUrl,
@@ -227,7 +235,9 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
     () => ctx.logger.info('processor consuming', { topic: config.kafka!.topic, group: config.kafka!.groupId }),
     (err: unknown) => ctx.logger.error('processor could not join its group', errorFields(err)),
   );
-  const app = opts.http ? createService({ name: 'processor', logLevel: config.logLevel, metrics: ctx.metrics, ready: () => ping(ctx.storage) }) : undefined;
+  const app = opts.http
+    ? createService({ name: 'processor', logLevel: config.logLevel, bodyTimeoutMs: config.bodyTimeoutMs, metrics: ctx.metrics, ready: () => ping(ctx.storage) })
+    : undefined;
   const processorUrl = app ? await listen(app, config.host, config.processor.port) : undefined;
   return {
     processorUrl,
@@ -254,6 +264,7 @@ export async function startQueryApi(ctx: Context): Promise<Running> {
     keysFile: config.keysFile,
     rateLimit: config.query.rateLimit,
     logLevel: config.logLevel,
+    bodyTimeoutMs: config.bodyTimeoutMs,
     extraRoutes: [reportRoutes(reports, reportKey), logRoutes(loadLogKey(config.log.signingKeyFile, config.log.origin))],
     console: { auth: consoleAuthOf(config.query.consoleOidc) },
   });

@@ -3,7 +3,7 @@
 // fills the envelope as the SDK does; seq comes from --seq because, unlike
 // the SDK, it keeps no state between runs.
 import fs from 'node:fs';
-import { importSigningKey, signEvent, uuidv7, type PrivateJwk, type SigningAlg } from '@actorlog/sdk';
+import { importSigningKey, ingestToken, signEvent, uuidv7, type PrivateJwk, type SigningAlg } from '@actorlog/sdk';
 import { eventSchema } from '../schemas/event.js';
 import { ActorlogError } from '../lib/errors.js';
 
@@ -37,5 +37,13 @@ export function signCommand(args: SignArgs): number {
   }
   const signer = importSigningKey(JSON.parse(fs.readFileSync(args.keyFile, 'utf8')) as PrivateJwk, args.alg);
   process.stdout.write(`${signEvent(parsed.data, signer)}\n`);
+  return 0;
+}
+
+// `actorlog ingest-token`: prints a short-lived token proving the emitter holds
+// its key, for `curl -H "Authorization: Bearer $(actorlog ingest-token ...)"`.
+export function ingestTokenCommand(args: { source: string; keyFile: string; alg?: SigningAlg | undefined }): number {
+  const signer = importSigningKey(JSON.parse(fs.readFileSync(args.keyFile, 'utf8')) as PrivateJwk, args.alg);
+  process.stdout.write(`${ingestToken(signer, args.source)}\n`);
   return 0;
 }

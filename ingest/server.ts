@@ -2,12 +2,15 @@
 // event by its index in the request: accepted with its id, or refused with a
 // reason code from the quarantine catalogue (the refused bytes are kept in
 // quarantine either way).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ActorlogError, QUARANTINE_REASONS } from '../lib/errors.js';
 import { createService } from '../lib/http.js';
 import { countReasons, type Metrics } from '../lib/metrics.js';
+import { TokenBuckets } from '../lib/token-bucket.js';
+import type { KeyResolver } from '../processor/key-resolver.js';
 import { inspectEnvelope } from '../schemas/envelope.js';
 import { eventJsonSchema } from '../schemas/event.js';
+import { authenticateEmitter } from './emitter-auth.js';
 import { registerEventParsers } from './parse-body.js';
 import type { IngestItem, IngestSink } from './sink.js';
 
@@ -18,6 +21,21 @@ export interface IngestOptions {
   bodyLimit: number;
   maxEvents: number;
   eventMaxBytes: number;
+  bodyTimeoutMs?: number;
+  // 'required': every request carries an emitter token (emitter-auth.ts).
+  auth: 'required' | 'off';
+  maxTokenSeconds: number;
+  // The emitter key registry the tokens are checked against.
+  keys: KeyResolver;
+  rateLimitEmitter: number;
+  rateLimitAddress: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    // The emitter the caller proved to be; unset with INGEST_AUTH=off.
+    emitter?: string;
+  }
 }
 
 export interface IngestResponse {
@@ -26,7 +44,31 @@ export interface IngestResponse {
 }
 
 export function buildIngestServer(opts: IngestOptions): FastifyInstance {
-  const app = createService({ name: 'ingest', logLevel: opts.logLevel, bodyLimit: opts.bodyLimit, metrics: opts.metrics, ready: () => opts.sink.ready() });
+  const app = createService({
+    name: 'ingest',
+    logLevel: opts.logLevel,
+    bodyLimit: opts.bodyLimit,
+    bodyTimeoutMs: opts.bodyTimeoutMs,
+    metrics: opts.metrics,
+    ready: () => opts.sink.ready(),
+  });
+  // Per minute, bursts of up to a minute's worth.
+  const byAddress = new TokenBuckets(opts.rateLimitAddress / 60, opts.rateLimitAddress);
+  const byEmitter = new TokenBuckets(opts.rateLimitEmitter / 60, opts.rateLimitEmitter);
+
+  // A whole request refused before any of its events is read: counted, and
+  // nothing of it is stored.
+  function refuse(error: ActorlogError): never {
+    opts.metrics.error('ingest', error.code);
+    throw error;
+  }
+  function limit(buckets: TokenBuckets, key: string, by: 'address' | 'emitter', reply: FastifyReply): void {
+    const take = buckets.take(key);
+    if (take.ok) return;
+    opts.metrics.add('actorlog_rate_limited_total', { stage: 'ingest', by });
+    void reply.header('retry-after', String(take.retryAfterSeconds));
+    refuse(new ActorlogError('RATE_LIMITED', `${by} over ${by === 'address' ? opts.rateLimitAddress : opts.rateLimitEmitter} requests a minute`));
+  }
 
   // Emitters in other languages validate against the same contract ingest applies.
   const schemaText = eventJsonSchema();
@@ -34,6 +76,18 @@ export function buildIngestServer(opts: IngestOptions): FastifyInstance {
 
   app.register(async (scope) => {
     registerEventParsers(scope, opts.bodyLimit);
+    // Before the body is read: the address's bucket first (refusing a flood
+    // costs no signature check), then who is calling, then that emitter's bucket.
+    scope.addHook('onRequest', async (request, reply) => {
+      limit(byAddress, request.ip, 'address', reply);
+      if (opts.auth === 'off') return;
+      try {
+        request.emitter = await authenticateEmitter(request.headers.authorization, { keys: opts.keys, maxTokenSeconds: opts.maxTokenSeconds });
+      } catch (err) {
+        refuse(err as ActorlogError);
+      }
+      limit(byEmitter, request.emitter!, 'emitter', reply);
+    });
     scope.post('/v1/events', async (request, reply) => {
       const raws = request.body as Buffer[];
       if (raws.length === 0) throw new ActorlogError('NO_EVENTS');
@@ -42,6 +96,15 @@ export function buildIngestServer(opts: IngestOptions): FastifyInstance {
       const started = performance.now();
       const receivedAt = Date.now();
       const items: IngestItem[] = raws.map((raw) => ({ raw, inspection: inspectEnvelope(raw, opts.eventMaxBytes), receivedAt }));
+      // An emitter sends its own events only; an event claiming another
+      // source refuses the whole request (events that name no readable
+      // source are the caller's, and quarantined under its caps).
+      if (request.emitter) {
+        const foreign = items.findIndex((item) => item.inspection.claimed.source !== undefined && item.inspection.claimed.source !== request.emitter);
+        if (foreign >= 0) {
+          refuse(new ActorlogError('FORBIDDEN', `event ${foreign} claims source ${JSON.stringify(items[foreign]!.inspection.claimed.source)}; the caller is ${JSON.stringify(request.emitter)}`));
+        }
+      }
       let outcomes;
       try {
         outcomes = await opts.sink.accept(items);

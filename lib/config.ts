@@ -65,6 +65,15 @@ export const envSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: positive.default(1_000),
   WEBHOOK_MAX_ATTEMPTS: positive.default(15),
   INGEST_BODY_LIMIT: positive.default(5 * 1024 * 1024),
+  // Emitters authenticate to ingest with a short-lived token signed by their
+  // registered key (ingest/emitter-auth.ts); `off` for development only.
+  INGEST_AUTH: z.enum(['required', 'off']).default('required'),
+  INGEST_AUTH_MAX_TOKEN_SECONDS: positive.default(300),
+  // Token buckets: requests per minute, bursts of up to a minute's worth.
+  INGEST_RATE_LIMIT_EMITTER: positive.default(6_000),
+  INGEST_RATE_LIMIT_ADDRESS: positive.default(12_000),
+  // A request (headers and body) not received whole within this is cut off (408).
+  BODY_TIMEOUT_MS: positive.default(30_000),
   INGEST_MAX_EVENTS: positive.default(1000),
   EVENT_MAX_BYTES: positive.default(64 * 1024),
   CLOCK_SKEW_FUTURE_MS: positive.default(5 * 60_000),
@@ -105,7 +114,19 @@ export interface Config {
     // Where the embedded engine keeps its files when no URL is given.
     embeddedPath: string;
   };
-  ingest: { port: number; bodyLimit: number; maxEvents: number; eventMaxBytes: number };
+  // Slow requests are cut after this, in every HTTP service.
+  bodyTimeoutMs: number;
+  ingest: {
+    port: number;
+    bodyLimit: number;
+    maxEvents: number;
+    eventMaxBytes: number;
+    auth: 'required' | 'off';
+    maxTokenSeconds: number;
+    // Requests per minute per emitter and per source address.
+    rateLimitEmitter: number;
+    rateLimitAddress: number;
+  };
   query: {
     port: number;
     // Development only: one static token with every role on every tenant.
@@ -169,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     stopTimeoutMs: e.STOP_TIMEOUT_MS,
+    bodyTimeoutMs: e.BODY_TIMEOUT_MS,
     keysFile: path.resolve(e.ACTORLOG_KEYS_FILE ?? path.join(dataDir, 'keys', 'emitters.json')),
     kafka: e.KAFKA_BROKERS
       ? {
@@ -194,6 +216,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyLimit: e.INGEST_BODY_LIMIT,
       maxEvents: e.INGEST_MAX_EVENTS,
       eventMaxBytes: e.EVENT_MAX_BYTES,
+      auth: e.INGEST_AUTH,
+      maxTokenSeconds: e.INGEST_AUTH_MAX_TOKEN_SECONDS,
+      rateLimitEmitter: e.INGEST_RATE_LIMIT_EMITTER,
+      rateLimitAddress: e.INGEST_RATE_LIMIT_ADDRESS,
     },
     query: {
       port: e.QUERY_PORT,

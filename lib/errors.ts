@@ -14,6 +14,8 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, retriable: false, message: 'the caller may not do this' },
   RATE_LIMITED: { status: 429, retriable: true, message: 'too many requests; retry later' },
   NOT_FOUND: { status: 404, retriable: false, message: 'no such resource' },
+  REQUEST_TIMEOUT: { status: 408, retriable: true, message: 'the request was not received whole in time (BODY_TIMEOUT_MS)' },
+  HEADERS_TOO_LARGE: { status: 431, retriable: false, message: 'the request headers are larger than the server accepts' },
   URI_TOO_LONG: { status: 414, retriable: false, message: 'a path segment is longer than any identifier' },
   INVALID_CURSOR: { status: 400, retriable: false, message: 'the cursor is not one this API issued' },
   BUS_UNAVAILABLE: { status: 503, retriable: true, message: 'the event bus cannot take events now; nothing was accepted' },

@@ -1,6 +1,7 @@
 // What both HTTP services share: one JSON error shape from the catalogue,
 // health and readiness probes, and Prometheus metrics.
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type ServerOptions } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ActorlogError } from './errors.js';
 import type { Metrics } from './metrics.js';
@@ -24,6 +25,9 @@ export interface ServiceOptions {
   name: string;
   logLevel: string;
   bodyLimit?: number;
+  // A request not received whole (headers and body) in this time is cut off
+  // with 408, so slow senders cannot hold connections (default 30 s).
+  bodyTimeoutMs?: number;
   metrics: Metrics;
   // Readiness: resolves when the service's dependencies answer.
   ready: () => Promise<void>;
@@ -33,7 +37,8 @@ export interface ServiceOptions {
 }
 
 export function createService(opts: ServiceOptions): FastifyInstance {
-  const fastifyOptions: FastifyServerOptions = {
+  const bodyTimeoutMs = opts.bodyTimeoutMs ?? 30_000;
+  const fastifyOptions: FastifyServerOptions & { http?: ServerOptions } = {
     logger:
       opts.logLevel === 'silent'
         ? false
@@ -56,6 +61,30 @@ export function createService(opts: ServiceOptions): FastifyInstance {
             },
           },
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    requestTimeout: bodyTimeoutMs,
+    // Node 20 enforces the timeout only when it is given at creation, and checks
+    // on this period (30 s by default, which would let a slow sender hold its
+    // connection up to twice the timeout).
+    http: { requestTimeout: bodyTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(bodyTimeoutMs / 4))) },
+    // Refusals at the connection, before any request exists (body timeout,
+    // headers too large, malformed HTTP): answered in the error shape,
+    // counted, and logged, since no route or access log sees them.
+    clientErrorHandler(err, socket) {
+      if ((err as { code?: string }).code === 'ECONNRESET' || socket.destroyed) return;
+      const code = (err as { code?: string }).code;
+      const error = new ActorlogError(code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BAD_REQUEST', code);
+      opts.metrics.add('actorlog_connection_errors_total', { service: opts.name, code: error.code });
+      (this as FastifyInstance).log.warn({ code: error.code, cause: code, remoteAddress: socket.remoteAddress }, 'request refused at the connection');
+      // As Node does: answer only when no answer of this request has begun.
+      const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      if (socket.writable && !inFlight?.headersSent) {
+        const body = JSON.stringify(error.toJSON());
+        socket.write(
+          `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(err);
+    },
     // actorlog names each request itself: a caller-chosen id could collide
     // with another request's or carry anything. The caller's id is kept apart.
     genReqId: () => randomUUID(),

@@ -15,6 +15,8 @@ const HELP: Record<string, string> = {
   actorlog_events_redelivered_total: 'Events delivered again that were already stored: answered as accepted, not stored twice.',
   actorlog_stage_errors_total: 'Failures of a stage that refused or retried a whole batch, by stage and code.',
   actorlog_batches_total: 'Batches a stage handled.',
+  actorlog_connection_errors_total: 'Requests refused at the connection before any route ran (408 body timeout, 431 headers too large, 400 malformed HTTP), by service and code.',
+  actorlog_rate_limited_total: 'Requests refused with 429, by stage and the bucket that was empty (emitter, address, caller).',
   actorlog_batch_seconds_total: 'Time a stage spent on its batches, in seconds (divide by actorlog_batches_total for the mean).',
 };
 

@@ -8,6 +8,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ActorlogError } from '../lib/errors.js';
+import { TokenBuckets } from '../lib/token-bucket.js';
 import { createService } from '../lib/http.js';
 import type { Metrics } from '../lib/metrics.js';
 import { ping, type Storage, type Tables } from '../store/client.js';
@@ -31,6 +32,7 @@ export interface QueryApiOptions {
   keysFile: string;
   rateLimit: number;
   logLevel: string;
+  bodyTimeoutMs?: number;
   // More route modules (reports) registered by whoever owns them.
   extraRoutes?: ((app: Parameters<typeof eventRoutes>[0], deps: RouteDeps) => void)[];
   // The web console at `/` (console.ts).
@@ -43,6 +45,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
   const app = createService({
     name: 'query-api',
     logLevel: opts.logLevel,
+    bodyTimeoutMs: opts.bodyTimeoutMs,
     metrics,
     record: accessLog.record,
     ready: () => ping(storage),
@@ -69,8 +72,21 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
   consoleRoutes(app, opts.console);
 
   void app.register(async (scope) => {
-    scope.addHook('onRequest', async (request) => {
-      request.principal = await opts.authenticate(request);
+    // Calls that fail authentication share a bucket per address with the same
+    // rate, so guessing tokens or flooding without one is limited too.
+    const unauthenticated = new TokenBuckets(opts.rateLimit / 60, opts.rateLimit);
+    scope.addHook('onRequest', async (request, reply) => {
+      try {
+        request.principal = await opts.authenticate(request);
+      } catch (err) {
+        const take = unauthenticated.take(request.ip);
+        if (!take.ok) {
+          metrics.add('actorlog_rate_limited_total', { stage: 'query', by: 'address' });
+          void reply.header('retry-after', String(take.retryAfterSeconds));
+          throw new ActorlogError('RATE_LIMITED', 'too many calls without a valid token from this address');
+        }
+        throw err;
+      }
     });
     await scope.register(fastifyRateLimit, {
       max: opts.rateLimit,

@@ -8,6 +8,7 @@
 import { eventSchema, type ActorlogEvent, type EventInput } from './schema/event.js';
 import { Outbox } from './outbox.js';
 import { importSigningKey, signEvent, type PrivateJwk, type SigningAlg, type SigningKey } from './sign.js';
+import { IngestTokens } from './ingest-token.js';
 import { uuidv7 } from './uuidv7.js';
 
 export interface EmitterOptions {
@@ -78,6 +79,8 @@ export class EmitterClient {
     Pick<EmitterOptions, 'onRejected' | 'onSendError' | 'heartbeat' | 'alg'>;
   private readonly outbox: Outbox;
   private signer?: SigningKey;
+  // Each request carries a short-lived token signed with the event key (ingest-token.ts).
+  private readonly tokens: IngestTokens;
   private sending: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
@@ -96,6 +99,7 @@ export class EmitterClient {
       endpoint: options.endpoint.replace(/\/+$/, ''),
     };
     this.outbox = new Outbox(options.stateDir, options.source);
+    this.tokens = new IngestTokens(() => (this.signer ??= importSigningKey(this.opts.privateJwk, this.opts.alg)), options.source);
     // Events a previous run left unsent go first.
     if (this.outbox.size > 0) this.schedule(0);
     const { heartbeat } = options;
@@ -208,7 +212,7 @@ export class EmitterClient {
     try {
       response = await fetch(`${this.opts.endpoint}/v1/events`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.tokens.current()}` },
         body: JSON.stringify({ events: batch }),
         signal: AbortSignal.timeout(30_000),
       });

@@ -1,5 +1,6 @@
 // Public entry of the emitter SDK: `import { EmitterClient } from '@actorlog/sdk'`.
 export { EmitterClient, SendError, type EmitterOptions, type FlushResult, type Rejection } from './client.js';
 export { importSigningKey, signEvent, type PrivateJwk, type SigningAlg, type SigningKey } from './sign.js';
+export { ingestToken, INGEST_TOKEN_AUDIENCE, INGEST_TOKEN_TYP } from './ingest-token.js';
 export { uuidv7 } from './uuidv7.js';
 export type { ActorlogEvent, EventInput, TokenClaims } from './schema/event.js';

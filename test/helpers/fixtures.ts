@@ -3,9 +3,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateAndRegister, type GeneratedKey, type SigningAlg } from '../../keys/generate.js';
-import { importSigningKey, signEvent, type SigningKey } from '@actorlog/sdk';
+import { importSigningKey, ingestToken, signEvent, type SigningKey } from '@actorlog/sdk';
 import { uuidv7 } from '@actorlog/sdk';
 import type { ActorlogEvent, EventInput } from '../../schemas/event.js';
+import { KeyResolver } from '../../processor/key-resolver.js';
+
+// Ingest without caller authentication or rate limits, for unit tests of what
+// comes after them (the SDK's retries, the schema route).
+export const OPEN_INGEST = {
+  auth: 'off',
+  maxTokenSeconds: 300,
+  keys: new KeyResolver(''),
+  rateLimitEmitter: Number.MAX_SAFE_INTEGER,
+  rateLimitAddress: Number.MAX_SAFE_INTEGER,
+} as const;
 
 export function tempDir(prefix = 'actorlog-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -16,12 +27,20 @@ export interface TestEmitter {
   key: GeneratedKey;
   signer: SigningKey;
   sign(event: ActorlogEvent): Promise<string>;
+  // The Authorization header value ingest expects from this emitter.
+  authorization(): string;
 }
+
+// Every emitter a test registered in this process, by source: `post` sends
+// a batch as the emitter its events claim (test/helpers/services.ts).
+export const testEmitters = new Map<string, TestEmitter>();
 
 export async function registeredEmitter(registryFile: string, source: string, alg: SigningAlg = 'EdDSA'): Promise<TestEmitter> {
   const key = await generateAndRegister(registryFile, source, alg);
   const signer = await importSigningKey(key.privateJwk);
-  return { source, key, signer, sign: async (event) => signEvent(event, signer) };
+  const emitter: TestEmitter = { source, key, signer, sign: async (event) => signEvent(event, signer), authorization: () => `Bearer ${ingestToken(signer, source)}` };
+  testEmitters.set(source, emitter);
+  return emitter;
 }
 
 // A complete mcp.tool.call: Alice's research agent, through an exchanged

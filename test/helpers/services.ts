@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { openContext, type Context } from '../../cli/services.js';
-import { tempDir } from './fixtures.js';
+import { inspectEnvelope } from '../../schemas/envelope.js';
+import { tempDir, testEmitters, type TestEmitter } from './fixtures.js';
 
 export const ANALYST_TOKEN = 'test-analyst-token';
 
@@ -71,7 +72,22 @@ export async function api<T = any>(base: string, pathAndQuery: string, token: st
   return { status: response.status, body: body as T };
 }
 
-export async function post(base: string, body: string | Blob, contentType: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': contentType }, body });
+// Posts to ingest as `as`: by default the test emitter whose source the
+// first readable event claims (ingest authenticates the caller); null sends
+// no token.
+export async function post(base: string, body: string | Blob, contentType: string, as?: TestEmitter | null): Promise<{ status: number; body: any }> {
+  const caller = as === undefined ? await claimedEmitter(body) : as;
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (caller) headers.authorization = caller.authorization();
+  const response = await fetch(`${base}/v1/events`, { method: 'POST', headers, body });
   return { status: response.status, body: await response.json() };
+}
+
+async function claimedEmitter(body: string | Blob): Promise<TestEmitter | undefined> {
+  const text = typeof body === 'string' ? body : await body.text();
+  for (const candidate of text.match(/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g) ?? []) {
+    const source = inspectEnvelope(Buffer.from(candidate), Infinity).claimed.source;
+    if (source && testEmitters.has(source)) return testEmitters.get(source);
+  }
+  return undefined;
 }

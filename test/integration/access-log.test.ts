@@ -167,7 +167,7 @@ describe('access log', { timeout: 180_000 }, () => {
       const lines = await Promise.all(
         Array.from({ length: 500 }, () => emitter.sign(fullEvent('gw:export', { context: { session_id: 'sess-export' } }))),
       );
-      const response = await fetch(`${running.ingestUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines.join('\n') });
+      const response = await fetch(`${running.ingestUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', authorization: emitter.authorization() }, body: lines.join('\n') });
       assert.equal(response.status, 202);
     }
     const auth = { authorization: `Bearer ${analyst}` };

@@ -119,7 +119,12 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.equal(signed.status, 0, signed.stderr);
     const jws = signed.stdout.trim();
     assert.match(jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
-    const posted = await fetch(`${ingest}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/jose' }, body: jws });
+    const unauthenticated = await fetch(`${ingest}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/jose' }, body: jws });
+    assert.equal(unauthenticated.status, 401, 'ingest takes events only from an authenticated emitter');
+    const printed = run(['ingest-token', '--emitter', 'gw:kms', '--key', path.join(dataDir, 'kms.jwk'), '--alg', 'Ed25519']);
+    assert.equal(printed.status, 0, printed.stderr);
+    const authorization = `Bearer ${printed.stdout.trim()}`;
+    const posted = await fetch(`${ingest}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/jose', authorization }, body: jws });
     assert.equal(posted.status, 202, await posted.clone().text());
     const { id } = ((await posted.json()) as { accepted: { id: string }[] }).accepted[0]!;
     // Embedded mode answers 202 only once the event is stored.

@@ -136,10 +136,10 @@ describe('embedded mode', () => {
     const big = await post(ingest, JSON.stringify({ events: [jws.repeat(1), 'x'.repeat(70 * 1024)] }), 'application/json');
     assert.equal(big.status, 413);
     assert.equal(big.body.error.code, 'BODY_TOO_LARGE');
-    const many = await post(ingest, JSON.stringify({ events: Array(51).fill('x') }), 'application/json');
+    const many = await post(ingest, JSON.stringify({ events: Array(51).fill('x') }), 'application/json', gateway);
     assert.equal(many.body.error.code, 'TOO_MANY_EVENTS');
-    assert.equal((await post(ingest, JSON.stringify({ events: [] }), 'application/json')).body.error.code, 'NO_EVENTS');
-    assert.equal((await post(ingest, '{"events": "x"}', 'application/json')).body.error.code, 'BAD_REQUEST');
+    assert.equal((await post(ingest, JSON.stringify({ events: [] }), 'application/json', gateway)).body.error.code, 'NO_EVENTS');
+    assert.equal((await post(ingest, '{"events": "x"}', 'application/json', gateway)).body.error.code, 'BAD_REQUEST');
   });
 
   test('cursor pagination walks every event once, newest first', async () => {

@@ -141,10 +141,10 @@ for (const mode of ['embedded', 'kafka'] as const) {
 
     test('a 10 MB body and a deeply nested batch are refused whole; a mixed batch keeps its valid event; the services stay up', async () => {
       const ingest = running.ingestUrl!;
-      const huge = await post(ingest, 'x'.repeat(10 * 1024 * 1024), 'application/jose');
+      const huge = await post(ingest, 'x'.repeat(10 * 1024 * 1024), 'application/jose', gateway);
       assert.equal(huge.status, 413);
       for (const depth of [5_000, 100_000]) {
-        const deep = await post(ingest, `{"events":[${'['.repeat(depth)}${']'.repeat(depth)}]}`, 'application/json');
+        const deep = await post(ingest, `{"events":[${'['.repeat(depth)}${']'.repeat(depth)}]}`, 'application/json', gateway);
         assert.equal(deep.status, 400, `nesting ${depth}`);
         assert.equal(deep.body.error.code, 'BAD_REQUEST');
       }

@@ -97,7 +97,7 @@ describe('Kafka mode', { timeout: 180_000 }, () => {
   });
 
   test('a structurally broken event is refused by ingest and still quarantined with Kafka coordinates', async () => {
-    const answer = await post(ingest.ingestUrl!, JSON.stringify({ events: ['definitely.not-a.jws!'] }), 'application/json');
+    const answer = await post(ingest.ingestUrl!, JSON.stringify({ events: ['definitely.not-a.jws!'] }), 'application/json', gateway);
     assert.equal(answer.status, 400);
     assert.equal(answer.body.rejected[0].code, 'jws_malformed');
     const q = await eventually(async () => {

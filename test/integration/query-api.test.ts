@@ -35,7 +35,7 @@ describe('query API', { timeout: 120_000 }, () => {
     const client = new EmitterClient({ endpoint: running.ingestUrl!, source: globex.source, privateJwk: globex.key.privateJwk, stateDir: tempDir() });
     globexEventId = await client.emit(toolCall({ tenant: 'globex', human: { sub: 'u-alice', iss: 'https://login.globex.example' }, context: { session_id: 'sess-alice-1' } }));
     await client.close();
-    await post(running.ingestUrl!, 'garbage-for-quarantine', 'application/jose');
+    await post(running.ingestUrl!, 'garbage-for-quarantine', 'application/jose', globex);
     acme = await idp.token({ sub: 'analyst-ann', roles: ['analyst'], tenant: 'acme' });
   });
   after(() => running.close());

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { buildIngestServer } from '../../ingest/server.js';
 import { structuralOutcome, type IngestSink } from '../../ingest/sink.js';
 import { Metrics } from '../../lib/metrics.js';
+import { OPEN_INGEST } from '../helpers/fixtures.js';
 import { eventJsonSchema, JSON_SCHEMA_FILE } from '../../schemas/write-json-schema.js';
 
 test('the committed JSON Schema matches the zod schema (run `npm run schema:json` after a change)', () => {
@@ -26,7 +27,7 @@ test('the emitter package ships the same JSON Schema as @actorlog/sdk/event.sche
 
 test('ingest serves the JSON Schema at /v1/schema/event', async () => {
   const sink: IngestSink = { accept: async (items) => items.map(structuralOutcome), ready: async () => {}, close: async () => {} };
-  const app = buildIngestServer({ sink, metrics: new Metrics(), logLevel: 'silent', bodyLimit: 1 << 20, maxEvents: 10, eventMaxBytes: 65536 });
+  const app = buildIngestServer({ sink, metrics: new Metrics(), logLevel: 'silent', bodyLimit: 1 << 20, maxEvents: 10, eventMaxBytes: 65536, ...OPEN_INGEST });
   try {
     const response = await app.inject({ method: 'GET', url: '/v1/schema/event' });
     assert.equal(response.statusCode, 200);

@@ -11,7 +11,7 @@ import { structuralOutcome, type IngestItem, type IngestSink } from '../../inges
 import { ActorlogError } from '../../lib/errors.js';
 import { Metrics } from '../../lib/metrics.js';
 import { inspectEnvelope } from '../../schemas/envelope.js';
-import { registeredEmitter, tempDir, toolCall } from '../helpers/fixtures.js';
+import { OPEN_INGEST, registeredEmitter, tempDir, toolCall } from '../helpers/fixtures.js';
 
 async function ingestStub() {
   const received: IngestItem[] = [];
@@ -27,7 +27,7 @@ async function ingestStub() {
     ready: async () => {},
     close: async () => {},
   };
-  const app = buildIngestServer({ sink, metrics: new Metrics(), logLevel: 'silent', bodyLimit: 1 << 20, maxEvents: 100, eventMaxBytes: 65536 });
+  const app = buildIngestServer({ sink, metrics: new Metrics(), logLevel: 'silent', bodyLimit: 1 << 20, maxEvents: 100, eventMaxBytes: 65536, ...OPEN_INGEST });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   return { endpoint: `http://127.0.0.1:${address.port}`, received, arrivals, state, close: () => app.close() };
