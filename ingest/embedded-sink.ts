@@ -16,6 +16,7 @@ export function createEmbeddedSink(deps: RunnerDeps): IngestSink {
     const records: RawRecord[] = items.map((item) => ({
       value: item.raw,
       receivedAt: item.receivedAt,
+      origin: item.origin,
       inspection: item.inspection,
       rejection: item.inspection.ok ? undefined : { reason: item.inspection.reason, detail: item.inspection.detail },
     }));

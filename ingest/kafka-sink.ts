@@ -5,7 +5,7 @@
 // they were refused.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { ActorlogError } from '../lib/errors.js';
-import { FAST_FAIL_RETRY, REJECTION_DETAIL_HEADER, REJECTION_HEADER, type KafkaConfig } from '../lib/kafka.js';
+import { ADDRESS_HEADER, CALLER_HEADER, FAST_FAIL_RETRY, REJECTION_DETAIL_HEADER, REJECTION_HEADER, type KafkaConfig } from '../lib/kafka.js';
 import { structuralOutcome, type IngestItem, type IngestSink, type ItemOutcome } from './sink.js';
 
 export async function createKafkaSink(kafka: Kafka, cfg: KafkaConfig): Promise<IngestSink> {
@@ -36,7 +36,11 @@ export async function createKafkaSink(kafka: Kafka, cfg: KafkaConfig): Promise<I
               key: item.inspection.claimed.source ?? null,
               value: item.raw,
               timestamp: String(item.receivedAt),
-              headers: outcome.ok ? {} : { [REJECTION_HEADER]: outcome.reason, [REJECTION_DETAIL_HEADER]: outcome.detail },
+              headers: {
+                [ADDRESS_HEADER]: item.origin.address,
+                ...(item.origin.emitter ? { [CALLER_HEADER]: item.origin.emitter } : {}),
+                ...(outcome.ok ? {} : { [REJECTION_HEADER]: outcome.reason, [REJECTION_DETAIL_HEADER]: outcome.detail }),
+              },
             };
           }),
         });

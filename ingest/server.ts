@@ -95,7 +95,8 @@ export function buildIngestServer(opts: IngestOptions): FastifyInstance {
 
       const started = performance.now();
       const receivedAt = Date.now();
-      const items: IngestItem[] = raws.map((raw) => ({ raw, inspection: inspectEnvelope(raw, opts.eventMaxBytes), receivedAt }));
+      const origin = { emitter: request.emitter, address: request.ip };
+      const items: IngestItem[] = raws.map((raw) => ({ raw, inspection: inspectEnvelope(raw, opts.eventMaxBytes), receivedAt, origin }));
       // An emitter sends its own events only; an event claiming another
       // source refuses the whole request (events that name no readable
       // source are the caller's, and quarantined under its caps).

@@ -10,6 +10,8 @@ export interface IngestItem {
   raw: Buffer;
   inspection: Inspection;
   receivedAt: number;
+  // Who sent it: the authenticated emitter (unset with INGEST_AUTH=off) and the client address.
+  origin: { emitter?: string; address: string };
 }
 
 export type ItemOutcome = { ok: true; id: string } | { ok: false; reason: QuarantineReason; detail: string };

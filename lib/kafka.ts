@@ -54,5 +54,8 @@ export async function createMissingTopics(kafka: Kafka, names: string[], partiti
 // quarantines it with ingest's reason and its Kafka coordinates.
 export const REJECTION_HEADER = 'actorlog-rejection';
 export const REJECTION_DETAIL_HEADER = 'actorlog-rejection-detail';
+// Who sent a record, as ingest saw them: the processor caps quarantine by them.
+export const CALLER_HEADER = 'actorlog-caller';
+export const ADDRESS_HEADER = 'actorlog-address';
 // Dead-letter records carry why they were refused.
 export const DLQ_REASON_HEADER = 'actorlog-reason';

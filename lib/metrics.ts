@@ -16,6 +16,8 @@ const HELP: Record<string, string> = {
   actorlog_stage_errors_total: 'Failures of a stage that refused or retried a whole batch, by stage and code.',
   actorlog_batches_total: 'Batches a stage handled.',
   actorlog_connection_errors_total: 'Requests refused at the connection before any route ran (408 body timeout, 431 headers too large, 400 malformed HTTP), by service and code.',
+  actorlog_quarantine_dropped_total: 'Refused records counted but not stored, past a quarantine cap (emitter, address, global), by stage, cap and reason; each is also in actorlog_events_quarantined_total.',
+  actorlog_quarantine_truncated_total: 'Refused records stored with their first QUARANTINE_RAW_MAX_BYTES only (original length and SHA-256 kept), by stage.',
   actorlog_rate_limited_total: 'Requests refused with 429, by stage and the bucket that was empty (emitter, address, caller).',
   actorlog_batch_seconds_total: 'Time a stage spent on its batches, in seconds (divide by actorlog_batches_total for the mean).',
 };

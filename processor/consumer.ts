@@ -5,7 +5,7 @@
 // recognised as a redelivery and not stored twice.
 import { Partitioners, type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../lib/kafka.js';
-import { REJECTION_DETAIL_HEADER, REJECTION_HEADER } from '../lib/kafka.js';
+import { ADDRESS_HEADER, CALLER_HEADER, REJECTION_DETAIL_HEADER, REJECTION_HEADER } from '../lib/kafka.js';
 import { ActorlogError, QUARANTINE_REASONS, type QuarantineReason } from '../lib/errors.js';
 import { errorFields } from '../lib/logger.js';
 import type { RawRecord } from './pipeline.js';
@@ -34,6 +34,7 @@ export function toRawRecord(topic: string, partition: number, message: KafkaMess
     value: message.value ?? Buffer.alloc(0),
     receivedAt: Number(message.timestamp),
     kafka: { topic, partition, offset: message.offset },
+    origin: { emitter: header(message, CALLER_HEADER), address: header(message, ADDRESS_HEADER) },
   };
   const reason = header(message, REJECTION_HEADER);
   if (reason !== undefined) {

@@ -26,6 +26,8 @@ export interface RawRecord {
   kafka?: KafkaCoordinates;
   // Set when ingest already refused the record; it is quarantined as is.
   rejection?: { reason: QuarantineReason; detail: string };
+  // Who sent it, as ingest saw them (embedded: in-process; Kafka: headers).
+  origin?: { emitter?: string; address?: string };
   // Set when ingest ran in-process and already inspected the bytes (embedded
   // mode): the envelope is read once. Over Kafka the processor reads it again.
   inspection?: Inspection;
@@ -116,6 +118,9 @@ export function quarantineRow(
     raw_base64: record.value.toString('base64'),
     raw_sha256: createHash('sha256').update(record.value).digest('hex'),
     raw_bytes: record.value.byteLength,
+    raw_truncated: 0,
+    caller: record.origin?.emitter ?? '',
+    address: record.origin?.address ?? '',
     kafka_topic: kafka?.topic ?? '',
     kafka_partition: kafka?.partition ?? -1,
     kafka_offset: kafka ? Number(kafka.offset) : -1,

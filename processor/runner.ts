@@ -16,6 +16,7 @@ import { errorFields, type Logger } from '../lib/logger.js';
 import { countReasons, type Metrics, type Stage } from '../lib/metrics.js';
 import { prepareBatch, storeBatch, type Batch, type BatchDeps } from './batch.js';
 import type { RawRecord } from './pipeline.js';
+import type { QuarantineBudget } from './quarantine-caps.js';
 import { retryUntilDone } from './retry.js';
 
 export interface BatchSink {
@@ -28,6 +29,8 @@ export interface RunnerDeps extends BatchDeps {
   metrics: Metrics;
   logger: Logger;
   sinks: readonly BatchSink[];
+  // Bounds what quarantine keeps (quarantine-caps.ts); absent: unbounded (tests of the pipeline alone).
+  quarantineBudget?: QuarantineBudget;
 }
 
 export interface RunOptions {
@@ -61,6 +64,11 @@ export async function runBatch(records: RawRecord[], deps: RunnerDeps, opts: Run
     });
 
   const batch = await step('storage', () => prepareBatch(records, deps));
+  if (deps.quarantineBudget) {
+    const { kept, dropped } = deps.quarantineBudget.apply(batch.quarantined);
+    batch.quarantined = kept;
+    batch.dropped = dropped;
+  }
   await step('storage', () => storeBatch(deps.storage, deps.tables, batch));
   // The state the batch staged is current from here: it is stored.
   batch.commit();

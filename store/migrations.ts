@@ -301,6 +301,37 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 11,
+    name: 'bounded quarantine: who sent, truncation, counts past the caps',
+    statements: (db) => [
+      // Who sent a refused record as ingest saw them, so caps and analysts can
+      // tell one emitter's or one address's flood from another's.
+      `ALTER TABLE ${db}.quarantine ADD COLUMN IF NOT EXISTS caller String DEFAULT ''`,
+      `ALTER TABLE ${db}.quarantine ADD COLUMN IF NOT EXISTS address String DEFAULT ''`,
+      // 1: raw_base64 holds the first QUARANTINE_RAW_MAX_BYTES only; raw_bytes
+      // and raw_sha256 stay those of the whole record.
+      `ALTER TABLE ${db}.quarantine ADD COLUMN IF NOT EXISTS raw_truncated UInt8 DEFAULT 0`,
+      // Refused records past a quarantine cap: counted, not stored. drop_id is
+      // the first such record's quarantine id, so a redelivered batch replaces its row.
+      `CREATE TABLE IF NOT EXISTS ${db}.quarantine_dropped (
+        drop_id String,
+        window_start DateTime64(3, 'UTC'),
+        first_received_at DateTime64(3, 'UTC'),
+        last_received_at DateTime64(3, 'UTC'),
+        stage LowCardinality(String),
+        cap LowCardinality(String),
+        cap_key String,
+        reason LowCardinality(String),
+        records UInt64,
+        bytes UInt64,
+        digest String
+      )
+      ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(window_start)
+      ORDER BY (drop_id)`,
+    ],
+  },
+  {
     version: 14,
     name: 'transparency log: one append per tree position',
     statements: (db) => [

@@ -21,9 +21,37 @@ export interface QuarantineRow {
   raw_base64: string;
   raw_sha256: string;
   raw_bytes: number;
+  // 1 when raw_base64 holds only the first QUARANTINE_RAW_MAX_BYTES (migration 11);
+  // raw_bytes and raw_sha256 are always of the whole record.
+  raw_truncated: number;
+  // Who sent it, as ingest saw them: the authenticated emitter, the client address.
+  caller: string;
+  address: string;
   kafka_topic: string;
   kafka_partition: number;
   kafka_offset: number;
+}
+
+// Refused records counted, not stored, past a quarantine cap (migration 11):
+// one row per batch, cap, key and reason.
+export interface QuarantineDropped {
+  drop_id: string;
+  window_start: string;
+  first_received_at: string;
+  last_received_at: string;
+  stage: QuarantineStage;
+  cap: 'emitter' | 'address' | 'global';
+  cap_key: string;
+  reason: QuarantineReason;
+  records: number;
+  bytes: number;
+  // SHA-256 over the records' SHA-256s (hex, in order): anyone holding the
+  // records can show they are these.
+  digest: string;
+}
+
+export function insertQuarantineDropped(storage: Storage, tables: Tables, rows: readonly QuarantineDropped[]): Promise<void> {
+  return insertRows(storage, tables.quarantineDropped, rows);
 }
 
 export function insertQuarantined(storage: Storage, tables: Tables, rows: readonly QuarantineRow[]): Promise<void> {

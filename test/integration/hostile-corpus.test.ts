@@ -4,7 +4,7 @@
 // sent alongside are stored.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { startAll, type Context, type Running } from '../../cli/services.js';
 import { setEmitterTenants } from '../../keys/registry.js';
@@ -95,9 +95,10 @@ for (const mode of ['embedded', 'kafka'] as const) {
     test('each hostile input is refused with its reason, quarantined byte for byte; valid ones are stored', async () => {
       const { cases, lookalike } = await corpus(gateway, other);
       const ingest = running.ingestUrl!;
-      // One at a time, in order, as application/jose: the raw bytes reach ingest untouched.
+      // One at a time, in order, as application/jose: the raw bytes reach ingest untouched,
+      // from the gateway (authenticated), whose source every readable case claims.
       const answers: { status: number; body: any }[] = [];
-      for (const c of cases) answers.push(await post(ingest, new Blob([typeof c.jws === 'string' ? c.jws : new Uint8Array(c.jws)]), 'application/jose'));
+      for (const c of cases) answers.push(await post(ingest, new Blob([typeof c.jws === 'string' ? c.jws : new Uint8Array(c.jws)]), 'application/jose', gateway));
 
       const expectedAnswer = (c: Case) => {
         if (c.expect === 'stored') return 'accepted';
@@ -113,14 +114,22 @@ for (const mode of ['embedded', 'kafka'] as const) {
 
       const refused = cases.filter((c) => c.expect !== 'stored');
       const quarantine = await eventually(async () => {
-        const rows = await rowsOf<{ reason: string; raw_base64: string }>(ctx, `SELECT reason, raw_base64 FROM ${ctx.tables.quarantine} FINAL`);
+        const rows = await rowsOf<{ reason: string; raw_base64: string; raw_sha256: string; raw_bytes: string; raw_truncated: number }>(
+          ctx,
+          `SELECT reason, raw_base64, raw_sha256, raw_bytes, raw_truncated FROM ${ctx.tables.quarantine} FINAL`,
+        );
         return rows.length >= refused.length ? rows : undefined;
       }, 'every refused input in quarantine');
       for (const c of refused) {
         const raw = Buffer.isBuffer(c.jws) ? c.jws : Buffer.from(c.jws);
-        const row = quarantine.find((q) => Buffer.from(q.raw_base64, 'base64').equals(raw));
-        assert.ok(row, `${c.name} is in quarantine with its exact bytes`);
+        const row = quarantine.find((q) => q.raw_sha256 === createHash('sha256').update(raw).digest('hex'));
+        assert.ok(row, `${c.name} is in quarantine`);
         assert.equal(row.reason, c.expect, c.name);
+        assert.equal(Number(row.raw_bytes), raw.length, `${c.name}: its length`);
+        // Byte for byte up to QUARANTINE_RAW_MAX_BYTES (64 KiB); longer (the oversized case): its first 64 KiB, marked.
+        const kept = raw.length > 65_536 ? raw.subarray(0, 65_536) : raw;
+        assert.ok(Buffer.from(row.raw_base64, 'base64').equals(kept), `${c.name}: its bytes`);
+        assert.equal(row.raw_truncated, raw.length > 65_536 ? 1 : 0, `${c.name}: truncated only when longer than the cap`);
       }
       assert.equal(quarantine.length, refused.length, 'nothing else quarantined');
 
