@@ -25,9 +25,20 @@ function openNewSecretFile(file: string): number {
   }
 }
 
+// A key id is base64url and may begin with '-' (1 in 64 thumbprints), which
+// the option parser would take for an option: the word after --kid is its value.
+export function kidAsValue(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--kid' && i + 1 < args.length) out.push(`--kid=${args[++i]}`);
+    else out.push(args[i]!);
+  }
+  return out;
+}
+
 export async function keysCommand(config: Config, args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
-    args,
+    args: kidAsValue(args),
     allowPositionals: true,
     options: {
       emitter: { type: 'string' },

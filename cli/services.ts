@@ -10,7 +10,7 @@ import { createKafka, ensureTopics, FAST_FAIL_RETRY } from '../lib/kafka.js';
 import { createLogger, errorFields, type Logger } from '../lib/logger.js';
 import { Metrics } from '../lib/metrics.js';
 import { every, type Periodic } from '../lib/periodic.js';
-import { createStorage, tablesOf, type Storage, type Tables } from '../store/client.js';
+import { createStorage, tablesOf, withReadTimeout, type Storage, type Tables } from '../store/client.js';
 import { migrate } from '../store/migrate.js';
 import { createEmbeddedSink } from '../ingest/embedded-sink.js';
 import { createKafkaSink } from '../ingest/kafka-sink.js';
@@ -21,6 +21,7 @@ import { startConsumer } from '../processor/consumer.js';
 import { createProcessorState } from '../processor/batch.js';
 import type { BatchSink, RunnerDeps } from '../processor/runner.js';
 import { VerifyPool } from '../processor/verify-pool.js';
+import { QuarantineBudget } from '../processor/quarantine-caps.js';
 import { transparencyLogSink } from '../processor/sinks/transparency-log.js';
 import { ocsfStreamSink } from '../processor/sinks/ocsf-stream.js';
 import { loadSubscriptions } from '../webhooks/subscriptions.js';
@@ -77,6 +78,7 @@ function runnerDeps(ctx: Context, log: LogAppender, extraSinks: BatchSink[] = []
     skew: { futureMs: config.processor.clockSkewFutureMs, pastMs: config.processor.clockSkewPastMs },
     state: createProcessorState(storage, tables, config.processor),
     verifier: verifyPool,
+    quarantineBudget: new QuarantineBudget(config.processor.quarantineCaps, metrics, logger),
   };
 }
 
@@ -260,6 +262,7 @@ export async function startQueryApi(ctx: Context): Promise<Running> {
   const reports = new ReportService({ ...ctx, key: reportKey });
   const app = buildQueryApi({
     ...ctx,
+    storage: withReadTimeout(ctx.storage, config.query.timeoutMs),
     authenticate,
     keysFile: config.keysFile,
     rateLimit: config.query.rateLimit,

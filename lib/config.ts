@@ -5,6 +5,17 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ActorlogError } from './errors.js';
 
+// The quarantine's bounds (used by processor/quarantine-caps.ts).
+export interface QuarantineCaps {
+  windowMs: number;
+  // Per sender: the authenticated emitter, else the client address.
+  rowsPerSource: number;
+  bytesPerSource: number;
+  rowsGlobal: number;
+  bytesGlobal: number;
+  rawMaxBytes: number;
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().positive();
 const optionalText = z
@@ -57,6 +68,9 @@ export const envSchema = z.object({
   ACTORLOG_CONSOLE_OIDC_REDIRECT_URI: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   ACTORLOG_CONSOLE_OIDC_RESOURCE: optionalText,
   QUERY_RATE_LIMIT: positive.default(600),
+  // A read that runs longer is stopped by the engine (max_execution_time) and
+  // answered 504 QUERY_TIMEOUT; streamed exports are not bounded by it.
+  QUERY_TIMEOUT_MS: positive.default(30_000),
   REPORT_TICK_MS: positive.default(30_000),
   // Signed webhooks for findings (docs/webhooks.md).
   WEBHOOKS_FILE: optionalText,
@@ -76,6 +90,13 @@ export const envSchema = z.object({
   BODY_TIMEOUT_MS: positive.default(30_000),
   INGEST_MAX_EVENTS: positive.default(1000),
   EVENT_MAX_BYTES: positive.default(64 * 1024),
+  // Quarantine bounds (processor/quarantine-caps.ts, docs/quarantine-reasons.md).
+  QUARANTINE_WINDOW_MS: positive.default(60_000),
+  QUARANTINE_CAP_ROWS: positive.default(1_000),
+  QUARANTINE_CAP_BYTES: positive.default(8 * 1024 * 1024),
+  QUARANTINE_CAP_GLOBAL_ROWS: positive.default(10_000),
+  QUARANTINE_CAP_GLOBAL_BYTES: positive.default(64 * 1024 * 1024),
+  QUARANTINE_RAW_MAX_BYTES: positive.default(64 * 1024),
   CLOCK_SKEW_FUTURE_MS: positive.default(5 * 60_000),
   CLOCK_SKEW_PAST_MS: positive.default(24 * 3_600_000),
   EMITTER_SILENT_AFTER_MS: positive.default(5 * 60_000),
@@ -139,11 +160,19 @@ export interface Config {
     consoleOidc?: { issuer: string; clientId: string; scope: string; redirectUri?: string; resource?: string };
     // Requests per minute per caller.
     rateLimit: number;
+    // The longest one read of the query API may run (streamed exports excepted).
+    timeoutMs: number;
   };
   reports: { tickMs: number; dir: string; signingKeyFile: string };
   webhooks: { file?: string; tickMs: number; timeoutMs: number; retryBaseMs: number; maxAttempts: number };
   // port: health, readiness and /metrics of `actorlog processor` run alone.
-  processor: { port: number; clockSkewFutureMs: number; clockSkewPastMs: number; emitterSilentAfterMs: number };
+  processor: {
+    port: number;
+    clockSkewFutureMs: number;
+    clockSkewPastMs: number;
+    emitterSilentAfterMs: number;
+    quarantineCaps: QuarantineCaps;
+  };
   // The transparency log (docs/transparency-log.md): checkpoint origin (also
   // the log key's name), how often one is published, where they are written.
   log: { origin: string; checkpointMs: number; checkpointDir: string; signingKeyFile: string };
@@ -244,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
       rateLimit: e.QUERY_RATE_LIMIT,
+      timeoutMs: e.QUERY_TIMEOUT_MS,
     },
     webhooks: {
       file: e.WEBHOOKS_FILE ? path.resolve(e.WEBHOOKS_FILE) : undefined,
@@ -262,6 +292,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockSkewFutureMs: e.CLOCK_SKEW_FUTURE_MS,
       clockSkewPastMs: e.CLOCK_SKEW_PAST_MS,
       emitterSilentAfterMs: e.EMITTER_SILENT_AFTER_MS,
+      quarantineCaps: {
+        windowMs: e.QUARANTINE_WINDOW_MS,
+        rowsPerSource: e.QUARANTINE_CAP_ROWS,
+        bytesPerSource: e.QUARANTINE_CAP_BYTES,
+        rowsGlobal: e.QUARANTINE_CAP_GLOBAL_ROWS,
+        bytesGlobal: e.QUARANTINE_CAP_GLOBAL_BYTES,
+        rawMaxBytes: e.QUARANTINE_RAW_MAX_BYTES,
+      },
     },
     log: {
       origin: e.LOG_ORIGIN,

@@ -6,7 +6,7 @@
 import type { Storage, Tables } from '../store/client.js';
 import type { EventRow } from '../schemas/row.js';
 import { insertEvents, storedJws } from '../store/events.js';
-import { insertQuarantined, type QuarantineRow } from '../store/quarantine.js';
+import { insertQuarantineDropped, insertQuarantined, type QuarantineDropped, type QuarantineRow } from '../store/quarantine.js';
 import { writeState, type StateWrite } from '../store/state/writes.js';
 import type { Config } from '../lib/config.js';
 import { quarantineRow, runPipeline, type PipelineDeps, type RawRecord, type RecordOutcome } from './pipeline.js';
@@ -42,6 +42,8 @@ export interface Batch {
   outcomes: RecordOutcome[];
   rows: EventRow[];
   quarantined: QuarantineRow[];
+  // Refused records counted past a quarantine cap instead of stored (quarantine-caps.ts).
+  dropped: QuarantineDropped[];
   // Exact redeliveries of events already stored (or earlier in the batch): answered as accepted, not stored again.
   redelivered: number;
   // Those redeliveries' rows: a sink that keeps its own record (the
@@ -103,6 +105,7 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
     outcomes,
     rows,
     quarantined: outcomes.flatMap((o) => (o.ok ? [] : [o.quarantine])),
+    dropped: [],
     redelivered,
     redeliveredRows,
     stateWrites: Object.values(stages).flatMap((s) => s.writes()).filter((w) => w.values.length > 0),
@@ -110,9 +113,34 @@ export async function prepareBatch(records: RawRecord[], deps: BatchDeps): Promi
   };
 }
 
+// The events table is partitioned by month of the event's time, and ClickHouse
+// refuses one insert touching more than 100 partitions
+// (max_partitions_per_insert_block): a valid batch dated across more months
+// (old events replayed, clock skew) is inserted in groups of at most 100
+// months each, rather than refused as if storage were down.
+export const MAX_MONTHS_PER_INSERT = 100;
+export function byMonths(rows: readonly EventRow[], max = MAX_MONTHS_PER_INSERT): EventRow[][] {
+  const months = new Map<string, EventRow[]>();
+  for (const row of rows) {
+    const month = row.time.slice(0, 7);
+    const group = months.get(month);
+    if (group) group.push(row);
+    else months.set(month, [row]);
+  }
+  if (months.size <= max) return [rows as EventRow[]];
+  const groups = [...months.values()];
+  const inserts: EventRow[][] = [];
+  for (let i = 0; i < groups.length; i += max) inserts.push(groups.slice(i, i + max).flat());
+  return inserts;
+}
+
 // State first: if the process dies between the two, the redelivered batch
 // meets state that already counts it, and its events are stored then.
 export async function storeBatch(storage: Storage, tables: Tables, batch: Batch): Promise<void> {
   await writeState(storage, tables, batch.stateWrites);
-  await Promise.all([insertEvents(storage, tables, batch.rows), insertQuarantined(storage, tables, batch.quarantined)]);
+  await Promise.all([
+    ...byMonths(batch.rows).map((rows) => insertEvents(storage, tables, rows)),
+    insertQuarantined(storage, tables, batch.quarantined),
+    insertQuarantineDropped(storage, tables, batch.dropped),
+  ]);
 }

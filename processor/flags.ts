@@ -41,7 +41,11 @@ export function statelessFlags(event: ActorlogEvent, receivedAt: number, skew: S
   if (token && target && !token.aud.includes(target.server.audience)) flags.push('token_passthrough');
   // The tool needs a scope the presented token (or, without a token, the delegation) does not hold.
   const required = target?.tool?.required_scopes;
-  if (required && notWithin(required, token?.scope ?? delegation?.scopes ?? [])) flags.push('scope_exceeded');
+  if (required && notWithin(required, token?.scope ?? delegation?.scopes ?? [])) {
+    flags.push('scope_exceeded');
+    // A denied attempt is policy working; an allowed one is the incident.
+    if (event.decision && event.decision.outcome !== 'deny') flags.push('scope_exceeded_allowed');
+  }
   if (widensScopes(event)) flags.push('scope_widening');
   if (token && token.exp * 1000 <= time) flags.push('expired_token');
   if (time > receivedAt + skew.futureMs || time < receivedAt - skew.pastMs) flags.push('clock_skew');

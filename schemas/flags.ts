@@ -4,6 +4,7 @@ export const FLAGS = [
   'impersonation',
   'token_passthrough',
   'scope_exceeded',
+  'scope_exceeded_allowed',
   'scope_widening',
   'expired_token',
   'clock_skew',

@@ -10,6 +10,17 @@ import { ActorlogError } from '../lib/errors.js';
 export type Storage = ClickHouseClient;
 type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
+// The same storage, whose reads (select) the engine stops after timeoutMs
+// (max_execution_time): for the query API, where a caller's query must not
+// run unbounded. Streams and writes are not bounded by it, nor are the
+// processor's reads, which share the connection.
+export function withReadTimeout(storage: Storage, timeoutMs: number): Storage {
+  const bounded = Object.create(storage) as Storage;
+  readTimeouts.set(bounded, timeoutMs);
+  return bounded;
+}
+const readTimeouts = new WeakMap<Storage, number>();
+
 export async function createStorage(cfg: Config['clickhouse']): Promise<Storage> {
   if (cfg.url) {
     return createClient({
@@ -79,6 +90,8 @@ export function storageError(err: unknown): unknown {
   // ClickHouse's own error (by shape: the embedded connection raises it from
   // its own copy of the client's classes, so instanceof cannot tell).
   const type = (err as { type?: unknown })?.type;
+  // The engine stopped a read at max_execution_time (withReadTimeout).
+  if (type === 'TIMEOUT_EXCEEDED' || /\(TIMEOUT_EXCEEDED\)/.test((err as Error)?.message ?? '')) return new ActorlogError('QUERY_TIMEOUT', undefined, { cause: err });
   if (typeof type === 'string' && typeof (err as { code?: unknown }).code === 'string') {
     return new ActorlogError(STATEMENT_ERRORS.has(type) ? 'STORAGE_REJECTED' : 'STORAGE_UNAVAILABLE', `${type}: ${(err as Error).message}`, { cause: err });
   }
@@ -96,7 +109,9 @@ async function guarded<T>(call: () => Promise<T>): Promise<T> {
 
 // Rows of one parameterised query; every read in actorlog goes through here.
 export function select<T>(storage: Storage, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  return guarded(async () => (await storage.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>());
+  const timeoutMs = readTimeouts.get(storage);
+  const settings: ClickHouseSettings | undefined = timeoutMs ? { max_execution_time: timeoutMs / 1000, timeout_overflow_mode: 'throw' } : undefined;
+  return guarded(async () => (await storage.query({ query, query_params: params, format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings } : {}) })).json<T>());
 }
 
 // Rows into one table; every write of rows in actorlog goes through here.
@@ -109,7 +124,7 @@ export async function insertRows(storage: Storage, table: string, values: readon
 // The fastest text format both transports take (see store/tsv.ts).
 export async function insertTabSeparated(storage: Storage, table: string, columns: readonly string[], body: Buffer): Promise<void> {
   if (body.length === 0) return;
-  const raw = embedded.get(storage);
+  const raw = embedded.get(storage) ?? embedded.get(Object.getPrototypeOf(storage) as Storage);
   await guarded(() =>
     raw
       ? raw.rawInsert({ table, values: body, format: 'TabSeparated', columns })
@@ -134,6 +149,7 @@ export interface Tables {
   database: string;
   events: string;
   quarantine: string;
+  quarantineDropped: string;
   migrations: string;
   emitterState: string;
   sequenceGaps: string;
@@ -153,6 +169,7 @@ export function tablesOf(database: string): Tables {
     database,
     events: `${database}.events`,
     quarantine: `${database}.quarantine`,
+    quarantineDropped: `${database}.quarantine_dropped`,
     migrations: `${database}.schema_migrations`,
     emitterState: `${database}.emitter_state`,
     sequenceGaps: `${database}.sequence_gaps`,

@@ -59,23 +59,28 @@ export function findings(storage: Storage, tables: Tables, scope: TenantScope, g
 }
 
 export function emitterHealth(storage: Storage, tables: Tables, scope: TenantScope): Promise<Row[]> {
-  const params: Row = {};
+  // A tenant's caller sees an emitter shared with other tenants through its
+  // own tenants' events only: the emitter-wide last seq and last seen would
+  // show another tenant's activity. Gaps and silence stay emitter-wide: they
+  // say the emitter lost events or stopped, not what others did.
+  const params: Row = { scoped: scope.tenants === null ? 0 : 1 };
   const inScope = tenantCondition(scope, 'tenant', params);
   const claimedInScope = tenantCondition(scope, 'claimed_tenant', params);
   return select<Row>(
     storage,
-    `WITH sources AS (SELECT DISTINCT source FROM ${tables.events} WHERE ${inScope}),
+    `WITH sources AS (SELECT source, max(seq) AS own_last_seq, max(time) AS own_last_time FROM ${tables.events} WHERE ${inScope} GROUP BY source),
           gaps AS (SELECT source, count() AS open_gaps, sum(missing) AS missing FROM ${tables.sequenceGaps} FINAL
                    WHERE closed_at IS NULL GROUP BY source),
           refused AS (SELECT claimed_source AS source, count() AS quarantined, max(received_at) AS last_quarantined
                       FROM ${tables.quarantine} FINAL WHERE ${claimedInScope} GROUP BY source)
-     SELECT s.source AS source, s.last_seq AS last_seq, s.last_seen AS last_seen, s.last_heartbeat AS last_heartbeat,
+     SELECT s.source AS source, if({scoped:UInt8}, o.own_last_seq, s.last_seq) AS last_seq,
+            if({scoped:UInt8}, o.own_last_time, s.last_seen) AS last_seen, s.last_heartbeat AS last_heartbeat,
             s.silent_since AS silent_since, ifNull(g.open_gaps, 0) AS open_gaps, ifNull(g.missing, 0) AS missing_events,
             ifNull(r.quarantined, 0) AS quarantined
      FROM ${tables.emitterState} AS s FINAL
+     INNER JOIN sources AS o ON o.source = s.source
      LEFT JOIN gaps AS g ON g.source = s.source
      LEFT JOIN refused AS r ON r.source = s.source
-     WHERE s.source IN (SELECT source FROM sources)
      ORDER BY s.source`,
     params,
   );

@@ -95,6 +95,7 @@ const HIGH: ReadonlySet<string> = new Set<Flag>([
   'after_revocation',
   'jti_reuse',
   'chain_break',
+  'scope_exceeded_allowed',
 ]);
 const MEDIUM: ReadonlySet<string> = new Set<Flag>(['scope_exceeded', 'expired_token']);
 const SEVERITY = { 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High' } as const;
@@ -205,6 +206,7 @@ const FLAG_TEXT: Record<string, string> = {
   impersonation: 'the agent acted as the human, not on their behalf',
   token_passthrough: "the token's audience is not the server's own",
   scope_exceeded: 'the tool needs a scope the token does not hold',
+  scope_exceeded_allowed: 'the call was allowed beyond the scope the token holds',
   scope_widening: 'an actor holds a scope its delegator did not',
   expired_token: 'the token had expired at the time of the event',
   clock_skew: "the event's time is far from when it was received",

@@ -100,9 +100,10 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.ok(listed.every((l) => !l.join(' ').includes('"d"')), 'no private key material in the listing');
 
     fs.writeFileSync(path.join(dataDir, 'revoked.jwk'), second.stdout);
+    // A revoked key no longer authenticates to ingest: nothing is sent, the event stays in the outbox.
     const emitted = run(['emit', '--emitter', 'gw:rotating', '--key', path.join(dataDir, 'revoked.jwk'), '--endpoint', ingest, '--state-dir', tempDir(), '-'], JSON.stringify(toolCall()));
-    assert.equal(emitted.status, 1);
-    assert.match(emitted.stderr, /key_revoked/);
+    assert.equal(emitted.status, 2);
+    assert.match(emitted.stderr, /not sent \(1 events kept in .*401 UNAUTHORIZED .*the key is revoked/);
   });
 
   test('keys import registers a KMS-held public key; sign prints a JWS that curl-style POSTs are stored from', async () => {
@@ -132,13 +133,19 @@ describe('actorlog CLI', { timeout: 120_000 }, () => {
     assert.deepEqual(body.events.map((e: any) => [e.id, e.source, e.kid]), [[id, 'gw:kms', 'kms-key-1']]);
   });
 
-  test('emit exits non-zero and names the event when ingest refuses it', () => {
+  test('emit exits non-zero and names the event when ingest refuses it, 2 when ingest refuses the caller', () => {
     const wrongKey = run(['keys', 'generate', '--emitter', 'gw:other']).stdout;
     fs.writeFileSync(path.join(dataDir, 'other.jwk'), wrongKey);
-    // Signed with gw:other's key but claiming to be gw:cli: the processor refuses it.
-    const emitted = run(['emit', '--emitter', 'gw:cli', '--key', path.join(dataDir, 'other.jwk'), '--endpoint', ingest, '--state-dir', tempDir(), '-'], JSON.stringify(toolCall()));
+    // gw:other's key claiming to be gw:cli: ingest refuses the caller, nothing is sent.
+    const impostor = run(['emit', '--emitter', 'gw:cli', '--key', path.join(dataDir, 'other.jwk'), '--endpoint', ingest, '--state-dir', tempDir(), '-'], JSON.stringify(toolCall()));
+    assert.equal(impostor.status, 2);
+    assert.match(impostor.stderr, /401 UNAUTHORIZED .*no registered key of this emitter has this kid/);
+    // Its own key, another tenant than it is registered for: the event is refused and named.
+    const tenanted = run(['keys', 'generate', '--emitter', 'gw:tenanted', '--tenant', 'globex']).stdout;
+    fs.writeFileSync(path.join(dataDir, 'tenanted.jwk'), tenanted);
+    const emitted = run(['emit', '--emitter', 'gw:tenanted', '--key', path.join(dataDir, 'tenanted.jwk'), '--endpoint', ingest, '--state-dir', tempDir(), '-'], JSON.stringify(toolCall()));
     assert.equal(emitted.status, 1);
-    assert.match(emitted.stderr, /unknown_emitter_key/);
+    assert.match(emitted.stderr, /rejected .*: tenant_not_allowed/);
   });
 
   test('demo sends traffic a new user can query: denials, an impersonation, delegated chains', async () => {

@@ -161,8 +161,29 @@ describe('query API', { timeout: 120_000 }, () => {
     assert.deepEqual(sources, ['gw:demo-gateway', 'idp:demo-okta', 'mcp:demo-crm']);
     assert.ok(emitters.body.emitters.every((e: any) => e.last_seq >= 1 && e.open_gaps === 0 && e.silent === false));
 
-    // The garbage had no tenant to claim: the development scope would see it, a tenant's analyst does not.
+    // The garbage had no tenant to claim: the development scope would see it, a tenant's analyst does not,
+    // a platform admin (no tenant claim of its own) does.
     assert.deepEqual((await get('/v1/quarantine')).body.quarantined, []);
+    const platform = await idp.token({ sub: 'olga', roles: ['platform_admin'] });
+    const whole = await get('/v1/quarantine', platform);
+    assert.equal(whole.status, 200, JSON.stringify(whole.body));
+    const garbage = whole.body.quarantined.find((r: any) => Buffer.from(r.raw_base64, 'base64').toString() === 'garbage-for-quarantine');
+    assert.equal(garbage?.claimed_tenant, '');
+    assert.equal(garbage?.caller, 'gw:globex', 'filed under the emitter that sent it');
+  });
+
+  test("an emitter shared by two tenants shows each tenant's analyst its own activity only", async () => {
+    const shared = await registeredEmitter(keysFile, 'gw:shared');
+    const client = new EmitterClient({ endpoint: running.ingestUrl!, source: shared.source, privateJwk: shared.key.privateJwk, stateDir: tempDir() });
+    const acmeId = await client.emit(toolCall({ context: { session_id: 'sess-shared' } }));
+    await client.flush();
+    for (let i = 0; i < 3; i++) await client.emit(toolCall({ tenant: 'globex', human: { sub: 'u-gus', iss: 'https://login.globex.example' } }));
+    await client.close();
+    const [mine] = (await get('/v1/events?session=sess-shared')).body.events;
+    assert.equal(mine.id, acmeId);
+    const emitter = (await get('/v1/emitters')).body.emitters.find((e: any) => e.source === 'gw:shared');
+    assert.equal(emitter.last_seq, 1, "acme's own last event, not globex's seq 4");
+    assert.equal(emitter.last_seen, mine.time);
   });
 
   test('export: the same search streamed as NDJSON and CSV', async () => {

@@ -72,14 +72,18 @@ test('flag clock_skew: the event time is too far ahead of or behind its receipt'
   assert.deepEqual(flagsOf(e, at + 86_399_000), []);
 });
 
-test('flag scope_exceeded: the tool needs a scope the token does not hold', () => {
+test('flag scope_exceeded: the tool needs a scope the token does not hold; scope_exceeded_allowed: and the call went through', () => {
   const base = event();
   const tool = (required: string[]) => ({ ...base.target!, tool: { ...base.target!.tool!, required_scopes: required } });
-  assert.deepEqual(flagsOf(event({ target: tool(['crm.export']) })), ['scope_exceeded']);
+  const denied = { ...base.decision!, outcome: 'deny' as const };
+  assert.deepEqual(flagsOf(event({ target: tool(['crm.export']) })), ['scope_exceeded', 'scope_exceeded_allowed']);
+  assert.deepEqual(flagsOf(event({ target: tool(['crm.export']), decision: { ...base.decision!, outcome: 'allow_with_obligations' } })), ['scope_exceeded', 'scope_exceeded_allowed']);
+  // Blocked: policy did its job; the attempt is still flagged, not as the incident.
+  assert.deepEqual(flagsOf(event({ target: tool(['crm.export']), decision: denied })), ['scope_exceeded']);
   assert.deepEqual(flagsOf(event({ target: tool(['crm.read']) })), []);
   // Without a token, the delegated scopes are what the agent holds.
   assert.deepEqual(flagsOf(event({ token: undefined, target: tool(['crm.read']) })), []);
-  assert.deepEqual(flagsOf(event({ token: undefined, target: tool(['crm.write']) })), ['scope_exceeded']);
+  assert.deepEqual(flagsOf(event({ token: undefined, target: tool(['crm.write']), decision: denied })), ['scope_exceeded']);
 });
 
 test('flag scope_widening: an actor holds a scope its delegator did not', () => {
