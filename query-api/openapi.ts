@@ -30,10 +30,13 @@ const COMMON: Record<string, string> = {
   '401': 'No valid bearer token (UNAUTHORIZED); the answer carries WWW-Authenticate: Bearer',
   '403': 'The caller lacks the role or the tenant (FORBIDDEN)',
   '404': 'No such resource (NOT_FOUND)',
+  '408': 'The request was not received whole within BODY_TIMEOUT_MS (REQUEST_TIMEOUT)',
   '414': 'The URL is too long (URI_TOO_LONG)',
-  '429': 'Too many requests from this caller (RATE_LIMITED)',
+  '429': 'Too many requests from this caller, or from this address without a valid token (RATE_LIMITED); the answer carries Retry-After',
+  '431': 'The request headers are too large (HEADERS_TOO_LARGE)',
   '500': 'Internal error (INTERNAL)',
   '503': 'Storage cannot answer now (STORAGE_UNAVAILABLE)',
+  '504': 'The query ran longer than QUERY_TIMEOUT_MS (QUERY_TIMEOUT): narrow the window or the filters',
 };
 
 // GET /v1/sessions/{id}/graph.dot -> getV1SessionsIdGraphDot
