@@ -1,7 +1,10 @@
 // Completes the generated OpenAPI document for client generators: every
-// operation gets a stable operationId (from its method and path) and the
-// error answers it can give, all in the one documented error shape.
+// operation gets a stable operationId (from its method and path), its success
+// answer (responses.ts) and the error answers it can give, all in the one
+// documented error shape.
+import { z } from 'zod';
 import { ERRORS } from '../lib/errors.js';
+import { ANSWERS } from './responses.js';
 
 type Operation = { operationId?: string; responses?: Record<string, unknown>; security?: unknown[] };
 type Document = { paths?: Record<string, Record<string, Operation>>; components?: Record<string, Record<string, unknown>> };
@@ -53,6 +56,14 @@ export function completeDocument<T extends Document>(doc: T): T {
       if (!METHODS.has(method)) continue;
       op.operationId ??= operationIdOf(method, path);
       op.responses ??= {};
+      const answer = ANSWERS[op.operationId];
+      if (answer) {
+        delete op.responses['200'];
+        const content = answer.json
+          ? { 'application/json': { schema: z.toJSONSchema(answer.json, { target: 'openapi-3.0', io: 'output' }) } }
+          : Object.fromEntries((answer.media ?? []).map((m) => [m.media, { schema: { type: 'string', description: m.description } }]));
+        op.responses[String(answer.status ?? 200)] = { description: answer.description, content };
+      }
       for (const [status, description] of Object.entries(COMMON)) if (!op.responses[status]) op.responses[status] = errorRef(description);
     }
   }

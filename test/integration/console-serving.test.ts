@@ -4,10 +4,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import openapiTS, { astToString } from 'openapi-typescript';
 import { startQueryApi, type Context, type Running } from '../../cli/services.js';
 import { CONSOLE_DIR } from '../../query-api/console.js';
 import { context, testConfig } from '../helpers/services.js';
+
+const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 describe('console serving', { timeout: 120_000 }, () => {
   let ctx: Context;
@@ -88,6 +94,62 @@ describe('console serving', { timeout: 120_000 }, () => {
     assert.ok(ids.includes('getV1Events') && ids.includes('getV1SessionsIdGraphDot'), ids.join());
     assert.equal(new Set(ids).size, ids.length, 'operationIds are unique');
     assert.deepEqual(doc.components.schemas.Error!.properties.error.required, ['code', 'message', 'retriable']);
+  });
+
+  test('every OpenAPI operation declares its success answer', async () => {
+    const doc = (await (await fetch(`${q}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { description: string; content?: Record<string, { schema?: { type?: string; properties?: object } }> }> }>>;
+    };
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const success = Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
+        assert.equal(success.length, 1, `${method} ${path}: one success answer`);
+        const [status, answer] = success[0]!;
+        assert.notEqual(answer.description, 'Default Response', `${method} ${path} ${status} is described`);
+        const content = Object.entries(answer.content ?? {});
+        assert.ok(content.length > 0, `${method} ${path} ${status} has content`);
+        for (const [media, { schema }] of content) {
+          assert.ok(schema, `${method} ${path} ${status} ${media} has a schema`);
+          if (media === 'application/json') assert.ok(schema.properties, `${method} ${path}: the JSON answer's fields are described`);
+        }
+      }
+    }
+  });
+
+  test('a TypeScript client generated from /openapi.json type-checks a program using it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'actorlog-client-'));
+    const document = await (await fetch(`${q}/openapi.json`)).json();
+    fs.writeFileSync(path.join(dir, 'actorlog-api.ts'), astToString(await openapiTS(document as Parameters<typeof openapiTS>[0])));
+    const program = (extra: string) => `import type { paths } from './actorlog-api.js';
+type Search = paths['/v1/events']['get'];
+type Page = Search['responses'][200]['content']['application/json'];
+type Refused = Search['responses'][401]['content']['application/json'];
+type Graph = paths['/v1/sessions/{id}/graph']['get']['responses'][200]['content']['application/json'];
+type Detail = paths['/v1/events/{id}']['get']['responses'][200]['content']['application/json'];
+
+export async function page(base: string, token: string, query: NonNullable<Search['parameters']['query']>): Promise<{ ids: string[]; next: string | null; denied: number }> {
+  const url = new URL('/v1/events', base);
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+  const response = await fetch(url, { headers: { authorization: \`Bearer \${token}\` } });
+  if (!response.ok) throw new Error(((await response.json()) as Refused).error.code);
+  const body = (await response.json()) as Page;
+  return { ids: body.events.map((e) => e.id), next: body.next_cursor, denied: body.events.filter((e) => e.outcome === 'deny').length };
+}
+export const kinds = (g: Graph): ('human' | 'agent' | 'server' | 'tool')[] => g.nodes.map((n) => n.kind);
+export const signedBy = (d: Detail): string => \`\${d.verified_by.emitter} \${d.verified_by.kid} \${d.event.time}\`;
+${extra}
+`;
+    const tsc = (source: string) => {
+      fs.writeFileSync(path.join(dir, 'program.ts'), source);
+      return spawnSync(process.execPath, [TSC, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', path.join(dir, 'program.ts')], { encoding: 'utf8', timeout: 120_000 });
+    };
+    const good = tsc(program(''));
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    // The types are precise: a field the answer does not have is an error.
+    const bad = tsc(program('export const wrong = (p: Page) => p.events[0]?.no_such_column;'));
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout, /no_such_column/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('the console learns how to sign in, and never the token', async () => {

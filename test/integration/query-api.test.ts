@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { Ajv } from 'ajv';
 import { EmitterClient } from '@actorlog/sdk';
 import { startAll, startQueryApi, type Context, type Running } from '../../cli/services.js';
 import { runDemo, traceIdOf } from '../../cli/demo.js';
@@ -295,6 +296,48 @@ describe('query API', { timeout: 120_000 }, () => {
     assert.equal(body.verified_by.alg, 'EdDSA');
     assert.equal(body.verified_by.state_now, 'active');
     assert.equal(body.verified_by.public_jwk.d, undefined);
+  });
+
+  test('the real answers of the main routes validate against their schemas in /openapi.json', async () => {
+    type Op = { operationId: string; responses: Record<string, { content?: Record<string, { schema: object }> }> };
+    const doc = (await (await fetch(`${q}/openapi.json`)).json()) as { paths: Record<string, Record<string, Op>> };
+    // OpenAPI 3.0 schemas: `nullable` is Ajv's own keyword; formats are documentation here.
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    const admin = await idp.token({ sub: 'admin-schemas', roles: ['admin', 'analyst'], tenant: 'acme' });
+    const compliance = await idp.token({ sub: 'carl-schemas', roles: ['compliance'], tenant: 'acme' });
+    const [flagged] = (await get('/v1/events?flag=impersonation')).body.events;
+    const calls: [string, string, string, string?][] = [
+      ['/v1/events', 'get', '/v1/events?since=7d&limit=20'],
+      ['/v1/events/histogram', 'get', '/v1/events/histogram?since=24h&buckets=12'],
+      ['/v1/events/{id}', 'get', `/v1/events/${flagged.id}`],
+      ['/v1/humans/{sub}/activity', 'get', '/v1/humans/u-bob/activity'],
+      ['/v1/agents/{id}/activity', 'get', '/v1/agents/agent:support-bot/activity'],
+      ['/v1/sessions/{id}/graph', 'get', '/v1/sessions/sess-alice-1/graph'],
+      ['/v1/traces/{id}/graph', 'get', `/v1/traces/${traceIdOf('sess-bob-1')}/graph`],
+      ['/v1/blast-radius', 'get', '/v1/blast-radius?jti=jti-bob-crm'],
+      ['/v1/blast-radius', 'get', '/v1/blast-radius?agent=nobody-at-all'],
+      ['/v1/findings', 'get', '/v1/findings'],
+      ['/v1/findings', 'get', '/v1/findings?group_by=human'],
+      ['/v1/emitters', 'get', '/v1/emitters'],
+      ['/v1/quarantine', 'get', '/v1/quarantine', admin],
+      ['/v1/admin/access-log', 'get', '/v1/admin/access-log?limit=50', admin],
+      ['/v1/admin/keys', 'get', '/v1/admin/keys', admin],
+      ['/v1/admin/webhooks/deliveries', 'get', '/v1/admin/webhooks/deliveries', admin],
+      ['/v1/reports', 'get', '/v1/reports', compliance],
+      ['/v1/reports/jwks', 'get', '/v1/reports/jwks', compliance],
+    ];
+    for (const [path, method, url, token] of calls) {
+      const answer = await get(url, token ?? acme);
+      assert.equal(answer.status, 200, `${url}: ${JSON.stringify(answer.body).slice(0, 200)}`);
+      const schema = doc.paths[path]?.[method]?.responses['200']?.content?.['application/json']?.schema;
+      assert.ok(schema, `${method} ${path} declares its answer`);
+      const validate = ajv.compile(schema);
+      assert.ok(validate(answer.body), `${url}: ${ajv.errorsText(validate.errors)}`);
+    }
+    // And the check can fail: an answer with a field of the wrong type does not pass.
+    const events = ajv.compile(doc.paths['/v1/events']!.get!.responses['200']!.content!['application/json']!.schema);
+    const { body } = await get('/v1/events?limit=1');
+    assert.equal(events({ ...body, events: [{ ...body.events[0], time: 42 }] }), false);
   });
 
   test('every call is in the access log, with who, what and how many rows; admins read it', async () => {
