@@ -1,6 +1,6 @@
 // Latency of the analysts' questions on a larger store, printed as figures.
-// Seeds N events (default 200000) straight into the embedded engine (the
-// ingest path is measured by pipeline.bench), then asks each question 5
+// Seeds N events (default 200000) straight into the embedded engine
+// (seed.ts), then asks each question 5
 // times through the real query API (fastify inject) and prints the median.
 // Usage: npm run build && node dist/test/bench/query.bench.js [EVENTS]
 import path from 'node:path';
@@ -8,10 +8,10 @@ import { performance } from 'node:perf_hooks';
 import { createStorage, tablesOf } from '../../store/client.js';
 import { Metrics } from '../../lib/metrics.js';
 import { migrate } from '../../store/migrate.js';
-import { normalise } from '../../processor/normalise.js';
 import { buildQueryApi } from '../../query-api/server.js';
 import { staticAuthenticator } from '../../query-api/auth.js';
-import { fullEvent, tempDir } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { seedEvents } from './seed.js';
 
 const total = Number(process.argv[2] ?? 200_000);
 const dir = tempDir('actorlog-qbench-');
@@ -19,27 +19,7 @@ const storage = await createStorage({ username: 'default', password: '', databas
 const tables = tablesOf('bench');
 await migrate(storage, tables);
 
-const skew = { futureMs: 300_000, pastMs: 86_400_000 * 30 };
-const start = Date.now() - 7 * 86_400_000;
-const seedStart = performance.now();
-for (let offset = 0; offset < total; offset += 20_000) {
-  const rows = [];
-  for (let i = offset; i < Math.min(total, offset + 20_000); i++) {
-    const time = new Date(start + Math.floor((i / total) * 7 * 86_400_000)).toISOString();
-    const event = fullEvent('gw:bench', {
-      time,
-      tenant: i % 10 === 0 ? 'globex' : 'acme',
-      human: { sub: `u-${i % 500}`, iss: 'https://login.example' },
-      agent: { id: `agent:${i % 40}`, runtime: { kind: 'spiffe', id: `spiffe://x/${i % 40}` } },
-      context: { session_id: `s-${i % 5000}` },
-      decision: { outcome: i % 17 === 0 ? 'deny' : 'allow', policy: { id: 'p', version: '1' }, decided_by: 'gateway' },
-    });
-    event.token!.jti = `jti-${i % 3000}`;
-    rows.push(normalise(event, { kid: 'k', rawJws: 'bench', ingestedAt: Date.parse(time), skew }));
-  }
-  await storage.insert({ table: tables.events, values: rows, format: 'JSONEachRow' });
-}
-const seedMs = performance.now() - seedStart;
+const { seconds: seedSeconds, start } = await seedEvents(storage, tables, total);
 
 const app = buildQueryApi({ storage, tables, metrics: new Metrics(), authenticate: staticAuthenticator('t'), keysFile: path.join(dir, 'none.json'), rateLimit: 1_000_000, logLevel: 'silent' });
 await app.ready();
@@ -56,7 +36,7 @@ const questions: [string, string][] = [
   ['session graph', '/v1/sessions/s-1234/graph'],
   ['export of 5,000 rows as NDJSON', '/v1/events/export?tenant=globex&format=ndjson&agent=agent:0'],
 ];
-console.log(`seeded ${total} events in ${(seedMs / 1000).toFixed(1)} s`);
+console.log(`seeded ${total} events in ${seedSeconds.toFixed(1)} s`);
 for (const [name, url] of questions) {
   const times: number[] = [];
   let bytes = 0;
