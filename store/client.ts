@@ -48,8 +48,9 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
 
 // The embedded engine's own insert: the bytes go to the engine as they are
 // (the client's insert turns them into one SQL string first).
+type TextFormat = 'TabSeparated' | 'CSV' | 'JSONCompactEachRow';
 interface RawInsert {
-  rawInsert(params: { table: string; values: Buffer; format: 'TabSeparated'; columns: readonly string[] }): Promise<unknown>;
+  rawInsert(params: { table: string; values: Buffer; format: TextFormat; columns: readonly string[]; settings?: Record<string, string | number> }): Promise<unknown>;
 }
 const embedded = new WeakMap<Storage, RawInsert>();
 
@@ -122,13 +123,25 @@ export async function insertRows(storage: Storage, table: string, values: readon
 
 // Rows already encoded as TabSeparated, one a line, in the order of `columns`.
 // The fastest text format both transports take (see store/tsv.ts).
-export async function insertTabSeparated(storage: Storage, table: string, columns: readonly string[], body: Buffer): Promise<void> {
+export function insertTabSeparated(storage: Storage, table: string, columns: readonly string[], body: Buffer): Promise<void> {
+  return insertRawText(storage, table, columns, body, 'TabSeparated');
+}
+
+// Rows already encoded in a text format both transports take.
+export async function insertRawText(
+  storage: Storage,
+  table: string,
+  columns: readonly string[],
+  body: Buffer,
+  format: TextFormat,
+  settings?: Record<string, string | number>,
+): Promise<void> {
   if (body.length === 0) return;
   const raw = embedded.get(storage) ?? embedded.get(Object.getPrototypeOf(storage) as Storage);
   await guarded(() =>
     raw
-      ? raw.rawInsert({ table, values: body, format: 'TabSeparated', columns })
-      : storage.insert({ table, values: Readable.from([body]), format: 'TabSeparated', columns: columns as [string, ...string[]] }),
+      ? raw.rawInsert({ table, values: body, format, columns, ...(settings ? { settings } : {}) })
+      : storage.insert({ table, values: Readable.from([body]), format, columns: columns as [string, ...string[]], ...(settings ? { clickhouse_settings: settings } : {}) }),
   );
 }
 

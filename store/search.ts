@@ -5,6 +5,7 @@ import { ActorlogError } from '../lib/errors.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import { select, type Storage } from './client.js';
+import { STORED_JWS } from './events.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
 
 // Equality filters: query parameter -> column; several values match any.
@@ -128,7 +129,7 @@ export async function searchPage(
   scope: TenantScope,
   { withStoredEvent = false }: SearchOptions = {},
 ): Promise<{ page: SearchRow[]; next: string | null }> {
-  const { query, params, limit } = buildEventSearch(table, search, scope, withStoredEvent ? '*' : LIST_COLUMNS);
+  const { query, params, limit } = buildEventSearch(table, search, scope, withStoredEvent ? `* REPLACE (${STORED_JWS} AS raw_jws)` : LIST_COLUMNS);
   const rows = await select<SearchRow>(storage, query, params);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];

@@ -2,6 +2,7 @@
 // log_nodes, signed checkpoints in log_checkpoints (migration 5).
 import { insertRows, select, type Storage, type Tables } from './client.js';
 import type { Coord } from '../lib/merkle/index.js';
+import { STORED_JWS } from './events.js';
 
 const nodes = (t: Tables) => `${t.database}.log_nodes`;
 const checkpoints = (t: Tables) => `${t.database}.log_checkpoints`;
@@ -114,14 +115,14 @@ export async function leafPage(storage: Storage, tables: Tables, from: number, l
 
 export async function eventsByIds(storage: Storage, tables: Tables, ids: string[]): Promise<StoredEvent[]> {
   if (ids.length === 0) return [];
-  return select<StoredEvent>(storage, `SELECT id, tenant, raw_jws FROM ${tables.events} FINAL WHERE id IN {ids:Array(String)}`, { ids });
+  return select<StoredEvent>(storage, `SELECT id, tenant, ${STORED_JWS} AS raw_jws FROM ${tables.events} FINAL WHERE id IN {ids:Array(String)}`, { ids });
 }
 
 // Stored events no leaf logs: written past actorlog, or not yet appended.
 export async function eventsWithoutLeaf(storage: Storage, tables: Tables): Promise<StoredEvent[]> {
   return select<StoredEvent>(
     storage,
-    `SELECT id, tenant, raw_jws FROM ${tables.events} FINAL
+    `SELECT id, tenant, ${STORED_JWS} AS raw_jws FROM ${tables.events} FINAL
      WHERE id NOT IN (SELECT event_id FROM ${nodes(tables)} WHERE level = 0) ORDER BY id`,
   );
 }
