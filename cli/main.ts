@@ -59,6 +59,8 @@ const USAGE = `actorlog <command> [options]
                              offline: prove the newer checkpoint extends the older
   verify --key KEY --checkpoint COSIGNED --witness WITNESS_KEY
                              offline: each named witness co-signed the checkpoint
+  verify --event EVENT --emitter-key JWK
+                             offline: check one signed event (alone or batch-signed)
   witness --log URL --log-key KEY --state DIR [--once]
                              co-sign the log's checkpoints (C2SP cosignature/v1),
                              each only if it extends the last one co-signed

@@ -3,15 +3,31 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { JsonWebKey } from 'node:crypto';
+import { verifySignedEvent } from '@actorlog/sdk';
 import { ActorlogError } from '../lib/errors.js';
 import { verifyCheckpoints, verifyCosignatures, verifyExport, type Verdict } from '../transparency/verify.js';
 
 const usage = `usage: actorlog verify --key KEY --checkpoint CHECKPOINT --export EXPORT.ndjson [--records DIR]
        actorlog verify --key KEY --checkpoint NEWER --old OLDER --proof PROOF.json
        actorlog verify --key KEY --checkpoint COSIGNED --witness WITNESS_KEY [--witness ...]
+       actorlog verify --event EVENT --emitter-key JWK
   KEY: the log's verifier key, or a file holding it (GET /v1/log/key)
   DIR: signed expiry records kept apart from the export (expiry-*.note, e.g. a copy of LOG_CHECKPOINT_DIR)
-  WITNESS_KEY: a witness's cosignature verifier key, or a file holding it; each named witness must have co-signed`;
+  WITNESS_KEY: a witness's cosignature verifier key, or a file holding it; each named witness must have co-signed
+  EVENT: one signed event (a compact JWS or one event of a signed batch), or a file holding it
+  JWK: the emitter's public JWK, or a file holding it`;
+
+const keyOrFile = (value: string) => (fs.existsSync(value) ? fs.readFileSync(value, 'utf8').trim() : value);
+
+// One event alone against its emitter's public key: what an auditor holding
+// a single event (from an export, a report or the event API) can check.
+function verifyOneEvent(event: string, jwk: string): number {
+  const check = verifySignedEvent(keyOrFile(event), JSON.parse(keyOrFile(jwk)) as JsonWebKey);
+  if (!check.ok) return report({ ok: false, problems: [check.problem], notes: [] });
+  const where = check.batch ? `leaf ${check.batch.index} of a signed batch of ${check.batch.size}` : 'signed alone';
+  return report({ ok: true, problems: [], notes: [`event ${String(check.event.id)} from ${String(check.event.source)}: ${where}, signature valid`] });
+}
 
 function* fileLines(file: string): Generator<string> {
   const fd = fs.openSync(file, 'r');
@@ -46,10 +62,23 @@ function report(verdict: Verdict): number {
 export function verifyCommand(args: string[]): number {
   const { values } = parseArgs({
     args,
-    options: { key: { type: 'string' }, checkpoint: { type: 'string' }, export: { type: 'string' }, old: { type: 'string' }, proof: { type: 'string' }, records: { type: 'string' }, witness: { type: 'string', multiple: true } },
+    options: {
+      key: { type: 'string' },
+      checkpoint: { type: 'string' },
+      export: { type: 'string' },
+      old: { type: 'string' },
+      proof: { type: 'string' },
+      records: { type: 'string' },
+      witness: { type: 'string', multiple: true },
+      event: { type: 'string' },
+      'emitter-key': { type: 'string' },
+    },
   });
+  if (values.event || values['emitter-key']) {
+    if (!values.event || !values['emitter-key']) throw new ActorlogError('BAD_REQUEST', usage);
+    return verifyOneEvent(values.event, values['emitter-key']);
+  }
   if (!values.key || !values.checkpoint || (!values.export && !(values.old && values.proof) && !values.witness)) throw new ActorlogError('BAD_REQUEST', usage);
-  const keyOrFile = (value: string) => (fs.existsSync(value) ? fs.readFileSync(value, 'utf8').trim() : value);
   const key = keyOrFile(values.key);
   const checkpoint = fs.readFileSync(values.checkpoint, 'utf8');
   let code = 0;

@@ -86,6 +86,8 @@ export const QUARANTINE_REASONS = {
   schema_invalid: 'the verified payload is not a valid v1 event',
   replayed_id: 'an event with this id is already stored with different content',
   tenant_not_allowed: 'the emitter is registered for other tenants than the event names',
+  batch_malformed: 'a batch-signed event whose batch payload, leaf index or inclusion path does not parse',
+  batch_proof_invalid: 'the event and its inclusion path do not lead to the root the batch signature signs',
 } as const;
 
 export type QuarantineReason = keyof typeof QUARANTINE_REASONS;

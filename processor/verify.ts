@@ -2,6 +2,7 @@
 // validates the verified payload as a v1 event.
 import { algsForKey, eventSchema, type ActorlogEvent } from '../schemas/event.js';
 import type { Inspection } from '../schemas/envelope.js';
+import { verifyInclusion } from '../lib/merkle/index.js';
 import type { QuarantineReason } from '../lib/errors.js';
 import type { KeyResolver, ResolvedKey } from './key-resolver.js';
 import type { SignatureJob, VerifyPool } from './verify-pool.js';
@@ -40,12 +41,20 @@ export interface Candidate {
 export async function verifyEnvelopes(candidates: Candidate[], keys: KeyResolver, pool: VerifyPool): Promise<Verification[]> {
   const resolved = await Promise.all(candidates.map(({ inspection }) => keys.resolve(inspection.claimed.source, inspection.header.kid)));
   const jobs: SignatureJob[] = [];
+  // A signed batch's events share one signature: checked once per key.
+  const batchJob = new Map<string, number>();
   const jobOf: (number | undefined)[] = candidates.map(({ inspection }, i) => {
     const key = resolved[i];
     // Only the algorithm the key was registered for (under either of its
     // names, RFC 9864): a header cannot pick another.
     if (!key || !algsForKey(key.alg).includes(inspection.header.alg)) return undefined;
-    return jobs.push({ ref: key.ref, alg: key.alg === 'ES256' ? 'ES256' : 'EdDSA', jwk: key.jwk, key: key.key, compact: inspection.compact }) - 1;
+    const compact = inspection.batch?.jws ?? inspection.compact;
+    const once = inspection.batch ? `${key.ref}\n${compact}` : undefined;
+    const known = once === undefined ? undefined : batchJob.get(once);
+    if (known !== undefined) return known;
+    const job = jobs.push({ ref: key.ref, alg: key.alg === 'ES256' ? 'ES256' : 'EdDSA', jwk: key.jwk, key: key.key, compact }) - 1;
+    if (once !== undefined) batchJob.set(once, job);
+    return job;
   });
   const valid = await pool.verify(jobs);
   return candidates.map((c, i) => verdict(c, resolved[i], jobOf[i] === undefined ? false : valid[jobOf[i]!]!));
@@ -60,6 +69,13 @@ function verdict({ inspection, receivedAt }: Candidate, resolved: ResolvedKey | 
     return { ok: false, reason: 'alg_not_allowed', detail: `key ${header.kid} is registered for ${resolved.alg}, not ${header.alg}` };
   }
   if (!signatureOk) return { ok: false, reason: 'signature_invalid', detail: 'signature verification failed' };
+  // One hash per event and one per level of the batch's tree.
+  if (inspection.batch) {
+    const { index, size, leaf, path, root } = inspection.batch;
+    if (!verifyInclusion(index, size, leaf, path, root)) {
+      return { ok: false, reason: 'batch_proof_invalid', detail: `leaf ${index} of ${size} does not lead to the signed root` };
+    }
+  }
   // The payload segment just verified is the one inspect already parsed.
   const parsed = eventSchema.safeParse(payload);
   if (!parsed.success) {

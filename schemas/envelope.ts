@@ -3,9 +3,10 @@
 // acknowledged; the processor uses it before it looks a key up. Nothing read
 // here is trusted: it only says what the bytes claim.
 import { Buffer } from 'node:buffer';
-import { ALLOWED_ALGS, JWS_TYP } from './event.js';
+import { ALLOWED_ALGS, BATCH_JWS_TYP, JWS_TYP } from './event.js';
 import type { QuarantineReason } from '../lib/errors.js';
 import { parseStrictJson } from '../lib/strict-json.js';
+import { inclusionRanges, leafHash } from '../lib/merkle/index.js';
 
 // Deep enough for any valid event (act chains are bounded at 16); far below
 // what could hurt the parser.
@@ -25,14 +26,31 @@ export interface Claimed {
   kid?: string;
 }
 
+// What a batch-signed event (docs/event.md, "Signed batches") adds: the
+// batch JWS whose signature is checked (once for all its events), the root
+// and size it signs, and this event's leaf (RFC 9162: SHA-256 of 0x00 and
+// the event's bytes), index and inclusion path.
+export interface BatchProof {
+  jws: string;
+  root: Buffer;
+  size: number;
+  index: number;
+  path: Buffer[];
+  leaf: Buffer;
+}
+
 export type Inspection =
-  | { ok: true; compact: string; header: ProtectedHeader; payload: Record<string, unknown>; claimed: Claimed & { source: string } }
+  | { ok: true; compact: string; header: ProtectedHeader; payload: Record<string, unknown>; claimed: Claimed & { source: string }; batch?: BatchProof }
   | { ok: false; reason: QuarantineReason; detail: string; claimed: Claimed };
 
 // Header parameters that would let the token choose its own key or change how
 // the payload is read; an audit trail verifies only against registered keys.
 const FORBIDDEN_HEADER_PARAMS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit', 'b64'];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// <batch JWS>~<event>~<leaf index>~<path hash>... (at most 16 hashes: a
+// batch holds at most 65,536 events).
+const BATCH_EVENT = /^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)~([A-Za-z0-9_-]+)~(0|[1-9][0-9]{0,4})((?:~[A-Za-z0-9_-]{43}){0,16})$/;
+const MAX_BATCH_SIZE = 65_536;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 type Decoded = { ok: true; value: Record<string, unknown> } | { ok: false; reason: QuarantineReason; detail: string };
@@ -61,10 +79,10 @@ function decodeJsonObject(segment: string, notObject: QuarantineReason): Decoded
 
 // RFC 7515 section 4.1.9: `typ` is a media type, compared case-insensitively,
 // and `application/` may be left out.
-export function typMatches(typ: unknown): boolean {
+export function typMatches(typ: unknown, expected: string = JWS_TYP): boolean {
   if (typeof typ !== 'string') return false;
   const lower = typ.toLowerCase();
-  return lower === JWS_TYP || lower === `application/${JWS_TYP}`;
+  return lower === expected || lower === `application/${expected}`;
 }
 
 const stringOrUndefined = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v.slice(0, 256) : undefined);
@@ -80,8 +98,22 @@ export function inspectEnvelope(raw: Uint8Array, maxBytes: number): Inspection {
   } catch {
     return fail('not_utf8', 'the bytes are not valid UTF-8');
   }
-  if (!COMPACT_JWS.test(text)) return fail('jws_malformed', 'expected three non-empty base64url parts separated by dots');
-  const [headerPart, payloadPart] = text.split('.') as [string, string, string];
+  let headerPart: string;
+  let payloadPart: string;
+  let batch: BatchProof | undefined;
+  if (text.includes('~')) {
+    const parts = BATCH_EVENT.exec(text);
+    if (!parts) return fail('batch_malformed', 'expected <batch JWS>~<event>~<leaf index>~<path hash>... (docs/event.md)');
+    const jws = parts[1]!;
+    [headerPart] = jws.split('.') as [string];
+    payloadPart = parts[2]!;
+    const proof = batchProof(jws, payloadPart, Number(parts[3]), parts[4]!.split('~').slice(1));
+    if (typeof proof === 'string') return fail('batch_malformed', proof);
+    batch = proof;
+  } else {
+    if (!COMPACT_JWS.test(text)) return fail('jws_malformed', 'expected three non-empty base64url parts separated by dots');
+    [headerPart, payloadPart] = text.split('.') as [string, string, string];
+  }
 
   const decodedHeader = decodeJsonObject(headerPart, 'jws_header_invalid');
   if (!decodedHeader.ok) return fail(decodedHeader.reason, `header: ${decodedHeader.detail}`);
@@ -103,7 +135,9 @@ export function inspectEnvelope(raw: Uint8Array, maxBytes: number): Inspection {
   if (!(ALLOWED_ALGS as readonly unknown[]).includes(header.alg)) {
     return fail('alg_not_allowed', `alg ${JSON.stringify(header.alg)} is not one of ${ALLOWED_ALGS.join(', ')}`);
   }
-  if (!typMatches(header.typ)) return fail('typ_invalid', `typ must be ${JWS_TYP} (case-insensitive, application/ prefix optional)`);
+  if (batch) {
+    if (!typMatches(header.typ, BATCH_JWS_TYP)) return fail('batch_malformed', `a batch signature's typ must be ${BATCH_JWS_TYP}`);
+  } else if (!typMatches(header.typ)) return fail('typ_invalid', `typ must be ${JWS_TYP} (case-insensitive, application/ prefix optional)`);
   if (typeof header.kid !== 'string' || header.kid === '') return fail('kid_missing', 'the header names no kid');
   if (!decodedPayload.ok) return fail(decodedPayload.reason, `payload: ${decodedPayload.detail}`);
   if (!claimed.source) return fail('source_missing', 'the payload has no source');
@@ -114,5 +148,28 @@ export function inspectEnvelope(raw: Uint8Array, maxBytes: number): Inspection {
     header: header as ProtectedHeader,
     payload: decodedPayload.value,
     claimed: { ...claimed, source: claimed.source },
+    ...(batch ? { batch } : {}),
+  };
+}
+
+// The parts of a batch-signed event checked for shape: the batch payload is
+// {"root": 32 bytes base64url, "size": 1..65536}, the index below the size,
+// the path exactly as long as RFC 9162 makes it for (index, size). Returns
+// the refusal's detail when a part is wrong.
+function batchProof(jws: string, eventPart: string, index: number, pathParts: string[]): BatchProof | string {
+  const decoded = decodeJsonObject(jws.split('.')[1]!, 'batch_malformed');
+  if (!decoded.ok) return `batch payload: ${decoded.detail}`;
+  const { root, size } = decoded.value;
+  if (typeof root !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(root)) return 'the batch payload has no 32-byte root';
+  if (!Number.isInteger(size) || (size as number) < 1 || (size as number) > MAX_BATCH_SIZE) return `the batch size must be 1 to ${MAX_BATCH_SIZE}`;
+  if (index >= (size as number)) return `leaf ${index} is not in a batch of ${size}`;
+  if (pathParts.length !== inclusionRanges(index, size as number).length) return `leaf ${index} of ${size} needs a path of ${inclusionRanges(index, size as number).length} hashes, not ${pathParts.length}`;
+  return {
+    jws,
+    root: Buffer.from(root, 'base64url'),
+    size: size as number,
+    index,
+    path: pathParts.map((p) => Buffer.from(p, 'base64url')),
+    leaf: leafHash(Buffer.from(eventPart, 'base64url')),
   };
 }

@@ -3,7 +3,8 @@
 // an emit's cost on the event loop small and predictable (WebCrypto would
 // queue each signature on the thread pool and back).
 import { createPrivateKey, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { ALLOWED_ALGS, JWS_TYP, type ActorlogEvent } from './schema/event.js';
+import { ALLOWED_ALGS, BATCH_JWS_TYP, JWS_TYP, type ActorlogEvent } from './schema/event.js';
+import { leafHash, treeWithPaths } from './merkle/index.js';
 
 export type SigningAlg = (typeof ALLOWED_ALGS)[number];
 
@@ -45,11 +46,35 @@ export function importSigningKey(privateJwk: PrivateJwk, alg?: SigningAlg): Sign
   };
 }
 
-export function signEvent(event: ActorlogEvent, signer: SigningKey): string {
-  const input = `${signer.header}.${Buffer.from(JSON.stringify(event)).toString('base64url')}`;
+function signatureOf(input: string, signer: SigningKey): string {
   const signature =
     signer.alg === 'ES256'
       ? sign('sha256', Buffer.from(input), { key: signer.key, dsaEncoding: 'ieee-p1363' })
       : sign(null, Buffer.from(input), signer.key);
-  return `${input}.${signature.toString('base64url')}`;
+  return signature.toString('base64url');
+}
+
+export function signEvent(event: ActorlogEvent, signer: SigningKey): string {
+  const input = `${signer.header}.${Buffer.from(JSON.stringify(event)).toString('base64url')}`;
+  return `${input}.${signatureOf(input, signer)}`;
+}
+
+// A batch signed once (docs/event.md, "Signed batches"): the leaves are the
+// events' JSON bytes, one JWS (typ actorlog-batch+jws) signs the RFC 9162
+// root of that list and its size, and each event travels as
+//   <batch JWS>~<event, base64url>~<leaf index>~<path hash, base64url>...
+// so it can be verified alone, later, with the emitter's public key and
+// SHA-256. One signature however many events: the cost of signing moves off
+// each emit.
+export const MAX_BATCH_EVENTS = 65_536;
+export function signBatch(events: readonly ActorlogEvent[], signer: SigningKey): string[] {
+  if (events.length === 0) return [];
+  if (events.length > MAX_BATCH_EVENTS) throw new RangeError(`a signed batch holds at most ${MAX_BATCH_EVENTS} events`);
+  const bytes = events.map((e) => Buffer.from(JSON.stringify(e)));
+  const { root, paths } = treeWithPaths(bytes.map((b) => leafHash(b)));
+  const header = Buffer.from(JSON.stringify({ alg: signer.alg, kid: signer.kid, typ: BATCH_JWS_TYP })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ root: Buffer.from(root).toString('base64url'), size: events.length })).toString('base64url');
+  const input = `${header}.${payload}`;
+  const batch = `${input}.${signatureOf(input, signer)}`;
+  return bytes.map((b, i) => [batch, b.toString('base64url'), String(i), ...paths[i]!.map((p) => Buffer.from(p).toString('base64url'))].join('~'));
 }

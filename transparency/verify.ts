@@ -37,11 +37,15 @@ interface SignedFields {
   prev?: unknown;
 }
 
+// The signed event of a compact JWS, or of a batch-signed event
+// (`<batch JWS>~<event>~...`, docs/event.md).
 function payloadOf(jws: string): SignedFields {
+  const batchParts = jws.split('~');
   const parts = jws.split('.');
-  if (parts.length !== 3) return {};
+  const event = batchParts.length > 2 ? batchParts[1] : parts.length === 3 ? parts[1] : undefined;
+  if (event === undefined) return {};
   try {
-    return JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as SignedFields;
+    return JSON.parse(Buffer.from(event, 'base64url').toString('utf8')) as SignedFields;
   } catch {
     return {};
   }

@@ -13,11 +13,7 @@ export interface Coord {
 export type Range = readonly [number, number];
 
 // Largest power of two strictly below n (n > 1): the RFC's split point k.
-export function splitPoint(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
+export { splitPoint } from '@actorlog/sdk/merkle';
 
 // The complete subtrees covering [lo, hi), left to right, largest first. The
 // ranges RFC 9162 recursion produces always start on a boundary of their

@@ -310,6 +310,10 @@ export type EventInput = z.input<typeof eventInputSchema>;
 
 // Protected header of the compact JWS that carries an event.
 export const JWS_TYP = 'actorlog-event+jws';
+// The `typ` of a batch signature (docs/event.md, "Signed batches"): its
+// payload is a Merkle root, never an event, and the two typ values keep
+// either signature from being passed off as the other.
+export const BATCH_JWS_TYP = 'actorlog-batch+jws';
 // `Ed25519` is the fully specified name RFC 9864 gives what `EdDSA` means with
 // an Ed25519 key (and deprecates `EdDSA` for); both are accepted.
 export const ALLOWED_ALGS = ['EdDSA', 'Ed25519', 'ES256'] as const;
