@@ -23,7 +23,8 @@ describe('signed batches through embedded ingest', () => {
   let gateway: TestEmitter;
 
   before(async () => {
-    const config = testConfig();
+    // Emitter authentication to ingest is tested apart; here the batch is the subject.
+    const config = testConfig({ env: { INGEST_AUTH: 'off' } });
     gateway = await registeredEmitter(config.keysFile, 'gw:batch');
     ctx = await context(config);
     running = await startAll(ctx);
