@@ -1,5 +1,6 @@
 // The Kafka client, its topics, and the headers actorlog puts on records.
-import { Kafka, logLevel, type ITopicConfig, type logCreator, type RetryOptions } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type logCreator, type RetryOptions } from 'kafkajs';
 import type { Config } from './config.js';
 import { createLogger, type LogLevel } from './logger.js';
 
@@ -44,9 +45,28 @@ export async function createMissingTopics(kafka: Kafka, names: string[], partiti
   try {
     const existing = new Set(await admin.listTopics());
     const topics: ITopicConfig[] = names.filter((topic) => !existing.has(topic)).map((topic) => ({ topic, numPartitions: partitions }));
-    if (topics.length > 0) await admin.createTopics({ topics, waitForLeaders: true });
+    if (topics.length > 0) await admin.createTopics({ topics, waitForLeaders: false });
+    await leadersElected(admin, names);
   } finally {
     await admin.disconnect();
+  }
+}
+
+// On a cluster a new topic reaches the other brokers' metadata a moment after
+// it is created, and kafkajs's own wait gives up on the "unknown topic" a
+// broker answers meanwhile: wait (bounded) until every partition has a leader.
+async function leadersElected(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader for every partition after ${timeoutMs} ms`);
+    await sleep(100);
   }
 }
 
