@@ -14,6 +14,26 @@ import type { BatchSink } from '../runner.js';
 
 export const OCSF_CLASS_HEADER = 'ocsf-class-uid';
 
+// A broker refuses a record batch over its message.max.bytes (1 MB by
+// default) for good, and a processor batch after a backlog is bigger than
+// that as OCSF JSON: send it in requests well under the limit.
+const CHUNK_BYTES = 512 * 1024;
+function* chunks<M extends { key: string; value: string }>(messages: M[]): Generator<M[]> {
+  let chunk: M[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = Buffer.byteLength(m.value) + Buffer.byteLength(m.key) + 64;
+    if (chunk.length > 0 && bytes + size > CHUNK_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(m);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
 export interface OcsfStream extends BatchSink {
   close(): Promise<void>;
 }
@@ -40,7 +60,7 @@ export function ocsfStreamSink(kafka: Kafka, topic: string, partitions: number):
       try {
         ready ??= connect();
         const producer = await ready;
-        await producer.send({ topic, acks: -1, messages });
+        for (const chunk of chunks(messages)) await producer.send({ topic, acks: -1, messages: chunk });
       } catch (err) {
         // Reconnect next time: the cluster may have moved or come back.
         const failed = ready;
