@@ -31,6 +31,16 @@ export function createProcessorState(storage: Storage, tables: Tables, cfg: Pick
   };
 }
 
+// Each instance of a processor group caches state for the emitters it has
+// seen; after a rebalance another member may have moved an emitter on, so a
+// member that gets partitions reads everything from storage again.
+export function forgetProcessorState(state: ProcessorState): void {
+  state.sequences.forget();
+  state.revocations.forget();
+  state.tokenUses.forget();
+  state.chains.forget();
+}
+
 export interface BatchDeps extends PipelineDeps {
   storage: Storage;
   tables: Tables;

@@ -11,6 +11,7 @@ import { errorFields } from '../lib/logger.js';
 import type { RawRecord } from './pipeline.js';
 import { runBatch, type RunnerDeps } from './runner.js';
 import { deadLetterSink } from './sinks/dead-letter.js';
+import { forgetProcessorState } from './batch.js';
 
 export interface ConsumerDeps extends RunnerDeps {
   kafka: Kafka;
@@ -54,6 +55,18 @@ function restartable(err: unknown): boolean {
   return e instanceof ActorlogError ? e.retriable : e?.name?.startsWith('KafkaJS') === true;
 }
 
+// kafkajs restarts a crashed consumer only when the innermost `cause` of the
+// error says `retriable: true`, which a storage error (or a broker error
+// kafkajs marks final, like a lost group membership) does not. A passing
+// failure, already logged with its cause by the runner, is thrown as a
+// catalogue error of its own so the consumer restarts and rejoins.
+function passingAlone(err: unknown): unknown {
+  if (!(err instanceof ActorlogError) || !err.retriable || err.cause === undefined) return err;
+  const passing = new ActorlogError(err.code);
+  passing.message = err.message;
+  return passing;
+}
+
 export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer> {
   const { kafka, kafkaConfig, logger } = deps;
   const consumer: Consumer = kafka.consumer({
@@ -80,6 +93,10 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
     if (!payload.restart) logger.error('processor stopped consuming', { ...errorFields(payload.error), group: payload.groupId });
   });
 
+  // Partitions may have changed hands: what another member stored for an
+  // emitter meanwhile is in storage, not in this instance's cache.
+  consumer.on(consumer.events.GROUP_JOIN, () => forgetProcessorState(deps.state));
+
   // Joining waits for the group to rebalance: after a crash, until the dead
   // member's session expires. The caller decides whether to wait for it.
   const joined = consumer.run({
@@ -91,10 +108,18 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
 
       // Storage or broker trouble is passing: hold the batch, keep the group
       // membership alive, and try again. Nothing is committed meanwhile.
+      // A failed heartbeat means this member may have lost the partition
+      // (its session expired, the group rebalanced): stop holding the batch,
+      // uncommitted, and let the consumer restart and rejoin.
       const keepGoing = async () => {
         if (!isRunning() || isStale()) return false;
-        await heartbeat();
-        return true;
+        return heartbeat().then(
+          () => true,
+          (err: unknown) => {
+            logger.warn('heartbeat failed while holding a batch; giving it back', { ...errorFields(err), topic: batch.topic, partition: batch.partition });
+            return false;
+          },
+        );
       };
       const last = batch.lastOffset();
       await runBatch(records, runnerDeps, {
@@ -104,6 +129,8 @@ export async function startConsumer(deps: ConsumerDeps): Promise<RunningConsumer
           await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
           resolveOffset(last);
         },
+      }).catch((err: unknown) => {
+        throw passingAlone(err);
       });
     },
   });

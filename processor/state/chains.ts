@@ -31,6 +31,11 @@ export class ChainState {
     private readonly tables: Tables,
   ) {}
 
+  // Drops what is cached, so the next batch reads it from storage again.
+  forget(): void {
+    this.heads.clear();
+  }
+
   async load(sources: Iterable<string>): Promise<void> {
     const missing = [...new Set(sources)].filter((s) => !this.heads.has(s));
     if (missing.length === 0) return;

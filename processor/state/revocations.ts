@@ -54,6 +54,11 @@ export class RevocationState {
     private readonly tables: Tables,
   ) {}
 
+  // Drops what is cached, so the next batch reads it from storage again.
+  forget(): void {
+    this.revokedAt.clear();
+  }
+
   async load(events: ActorlogEvent[]): Promise<void> {
     if (this.revokedAt.size > MAX_CACHED) this.revokedAt.clear();
     const wanted = new Map<string, Subject>();

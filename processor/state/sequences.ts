@@ -37,6 +37,11 @@ export class SequenceState {
     private readonly silentAfterMs: number,
   ) {}
 
+  // Drops what is cached, so the next batch reads it from storage again.
+  forget(): void {
+    this.tracks.clear();
+  }
+
   async load(sources: Iterable<string>): Promise<void> {
     const missing = [...new Set(sources)].filter((s) => !this.tracks.has(s));
     if (missing.length === 0) return;

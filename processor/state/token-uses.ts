@@ -24,6 +24,11 @@ export class TokenUseState {
     private readonly tables: Tables,
   ) {}
 
+  // Drops what is cached, so the next batch reads it from storage again.
+  forget(): void {
+    this.servers.clear();
+  }
+
   async load(events: ActorlogEvent[]): Promise<void> {
     if (this.servers.size > MAX_CACHED) this.servers.clear();
     const wanted = new Map<string, [string, string]>();
