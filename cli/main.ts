@@ -11,6 +11,8 @@ import { verifyCommand } from './verify.js';
 import { witnessCommand } from './witness.js';
 import { analystToken, openContext, startAll, startIngest, startProcessor, startQueryApi, type Running } from './services.js';
 import { emitCommand } from './emit.js';
+import { tablesOf } from '../store/client.js';
+import { schemaStatements } from '../store/migrate.js';
 import { ingestTokenCommand, signCommand } from './sign.js';
 import { runDemo } from './demo.js';
 import { mcpProxyCommand } from './mcp-proxy.js';
@@ -44,6 +46,9 @@ const USAGE = `actorlog <command> [options]
   mcp-proxy [options] --listen HOST:PORT --upstream URL --resource URI --jwks URL|FILE
                              audit an MCP server you do not own, over stdio or
                              Streamable HTTP (\`actorlog mcp-proxy --help\`)
+  schema [--cluster NAME]    print the ClickHouse DDL the migrations apply; for a
+                             cluster (default CLICKHOUSE_CLUSTER): ON CLUSTER,
+                             replicated local tables behind Distributed ones
   demo [--endpoint URL]      send realistic demo traffic to a running instance
   report run --id REPORT_ID [--out DIR]
                              run a report now: writes the file and its signed manifest
@@ -227,6 +232,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'mcp-proxy':
       return mcpProxyCommand(rest, { endpoint: defaultEndpoint(config), dataDir: config.dataDir });
+    case 'schema': {
+      const { values } = parseArgs({ args: rest, options: { cluster: { type: 'string' } } });
+      const cluster = values.cluster ?? config.clickhouse.cluster;
+      process.stdout.write(`${schemaStatements(tablesOf(config.clickhouse.database), cluster).map((s) => `${s.trim()};\n`).join('\n')}`);
+      return 0;
+    }
     case 'demo': {
       const { values } = parseArgs({ args: rest, options: { endpoint: { type: 'string' } } });
       const endpoint = values.endpoint ?? defaultEndpoint(config);

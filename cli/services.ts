@@ -60,12 +60,13 @@ export interface Context {
 
 // Where each stored batch goes besides storage, in either driver (the Kafka
 // driver puts its dead-letter sink first). A new sink is one line here.
-function batchSinks(_ctx: Context, log: LogAppender, extra: BatchSink[] = []): BatchSink[] {
-  return [transparencyLogSink(log), ...extra];
+// No appender: a processor that leaves the log to another instance (LOG_APPEND=false).
+function batchSinks(_ctx: Context, log: LogAppender | undefined, extra: BatchSink[] = []): BatchSink[] {
+  return [...(log ? [transparencyLogSink(log)] : []), ...extra];
 }
 
 // What the batch runner needs, in either driver.
-function runnerDeps(ctx: Context, log: LogAppender, extraSinks: BatchSink[] = []): RunnerDeps {
+function runnerDeps(ctx: Context, log: LogAppender | undefined, extraSinks: BatchSink[] = []): RunnerDeps {
   const { config, storage, tables, metrics, logger } = ctx;
   return {
     storage,
@@ -138,7 +139,7 @@ export async function openContext(config: Config, name: string): Promise<Context
   const logger = createLogger(name, config.logLevel);
   const storage = await createStorage(config.clickhouse);
   const tables = tablesOf(config.clickhouse.database);
-  const applied = await migrate(storage, tables);
+  const applied = await migrate(storage, tables, config.clickhouse.cluster);
   if (applied.length > 0) logger.info('storage migrated', { applied });
   return { config, metrics: new Metrics(), logger, storage, tables };
 }
@@ -224,13 +225,16 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
   if (!config.kafka) throw new ActorlogError('CONFIG_INVALID', 'the processor reads Kafka: set KAFKA_BROKERS');
   const kafka = createKafka(config.kafka, 'processor', config.logLevel);
   await ensureTopics(kafka, config.kafka);
-  const log = transparencyLog(ctx);
+  // The log has one appender: in a group of several processors, one appends
+  // and the others store only (docs/scale-out.md).
+  const log = config.log.append ? transparencyLog(ctx) : undefined;
+  if (!log) ctx.logger.warn('transparency log appends are off on this processor (LOG_APPEND=false); another instance must append');
   // The SIEM stream (docs/ocsf.md), on its own client: its cluster may be another.
   const { ocsf } = config.kafka;
   const siem = ocsf ? ocsfStreamSink(createKafka({ ...config.kafka, brokers: ocsf.brokers }, 'ocsf-stream', config.logLevel), ocsf.topic, config.kafka.partitions) : undefined;
   const webhooks = await findingWebhooks(ctx);
   const extraSinks = [...(siem ? [siem] : []), ...(webhooks ? [webhooks.sink] : [])];
-  const consumer = await startConsumer({ ...runnerDeps(ctx, log.appender, extraSinks), kafka, kafkaConfig: config.kafka });
+  const consumer = await startConsumer({ ...runnerDeps(ctx, log?.appender, extraSinks), kafka, kafkaConfig: config.kafka });
   const silence = watchSilence(ctx, webhooks);
   // Not awaited: ingest and the query API serve while the group rebalances.
   consumer.joined.then(
@@ -249,7 +253,7 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
       await siem?.close();
       await webhooks?.deliverer.stop();
       await silence.stop();
-      await log.stop();
+      await log?.stop();
     },
   };
 }

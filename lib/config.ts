@@ -52,6 +52,13 @@ export const envSchema = z.object({
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a plain identifier').default('actorlog'),
+  // Set: the schema is created ON CLUSTER with replicated tables behind
+  // Distributed ones (docs/scale-out.md); needs CLICKHOUSE_URL.
+  CLICKHOUSE_CLUSTER: z
+    .string()
+    .regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, 'a plain identifier')
+    .optional()
+    .transform((v) => v || undefined),
 
   ACTORLOG_KEYS_FILE: optionalText,
   ACTORLOG_ANALYST_TOKEN: optionalText,
@@ -108,6 +115,10 @@ export const envSchema = z.object({
   // "forever" keeps forever. Unset: every tenant's events are kept forever.
   RETENTION: optionalText,
   RETENTION_CHECK_MS: positive.default(3_600_000),
+  // false: this Kafka processor stores without appending to the transparency
+  // log (docs/scale-out.md): the log has one appender, so in a group of
+  // several processors every instance but one runs with it off.
+  LOG_APPEND: z.enum(['true', 'false']).default('true'),
 });
 
 export interface Config {
@@ -132,6 +143,8 @@ export interface Config {
     username: string;
     password: string;
     database: string;
+    // A cluster named in the servers' remote_servers: cluster schema and writes.
+    cluster?: string;
     // Where the embedded engine keeps its files when no URL is given.
     embeddedPath: string;
   };
@@ -175,7 +188,8 @@ export interface Config {
   };
   // The transparency log (docs/transparency-log.md): checkpoint origin (also
   // the log key's name), how often one is published, where they are written.
-  log: { origin: string; checkpointMs: number; checkpointDir: string; signingKeyFile: string };
+  // append: whether a Kafka processor appends what it stores and publishes checkpoints.
+  log: { origin: string; checkpointMs: number; checkpointDir: string; signingKeyFile: string; append: boolean };
   // Days each tenant's events are kept (absent: forever), and how often the
   // expiry job runs where the log is appended.
   retention: { days: Record<string, number>; defaultDays?: number; checkMs: number };
@@ -213,6 +227,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.ACTORLOG_CONSOLE_OIDC_CLIENT_ID && !URL.canParse(e.ACTORLOG_AUTH_ISSUER!)) {
     throw new ActorlogError('CONFIG_INVALID', 'ACTORLOG_AUTH_ISSUER must be a URL for the console to sign in there');
   }
+  if (e.CLICKHOUSE_CLUSTER && !e.CLICKHOUSE_URL) {
+    throw new ActorlogError('CONFIG_INVALID', 'CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL: the embedded engine is one process, not a cluster');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     dataDir,
@@ -238,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       username: e.CLICKHOUSE_USER,
       password: e.CLICKHOUSE_PASSWORD,
       database: e.CLICKHOUSE_DATABASE,
+      cluster: e.CLICKHOUSE_CLUSTER,
       embeddedPath: path.join(dataDir, 'clickhouse'),
     },
     ingest: {
@@ -306,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       checkpointMs: e.LOG_CHECKPOINT_MS,
       checkpointDir: path.resolve(e.LOG_CHECKPOINT_DIR ?? path.join(dataDir, 'checkpoints')),
       signingKeyFile: path.join(dataDir, 'keys', 'log-signing.key'),
+      append: e.LOG_APPEND === 'true',
     },
     retention: { ...parseRetention(e.RETENTION), checkMs: e.RETENTION_CHECK_MS },
   };

@@ -28,7 +28,9 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
       username: cfg.username,
       password: cfg.password,
       // Counts come back as JSON numbers, as the embedded engine gives them.
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      // On a cluster, an insert returns once the shards have the rows, so a
+      // batch is stored (and readable) before its offsets are committed.
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, ...(cfg.cluster ? { insert_distributed_sync: 1 } : {}) },
     });
   }
   // Loaded only in embedded mode, so a deployment against a ClickHouse server
