@@ -7,7 +7,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 import { ReportService } from '../reports/service.js';
-import { loadReportKey, verifyReport } from '../reports/signing.js';
+import { loadReportKey, verifyReportStream } from '../reports/signing.js';
 import { openContext } from './services.js';
 
 const usage = 'usage: actorlog report run --id REPORT_ID [--out DIR] | verify --file FILE --manifest FILE.jws [--jwks JWKS.json] [--log-key KEY]';
@@ -27,7 +27,7 @@ export async function reportCommand(config: Config, args: string[]): Promise<num
     }
     const jwks = values.jwks ? (JSON.parse(fs.readFileSync(values.jwks, 'utf8')) as JSONWebKeySet) : (await loadReportKey(config.reports.signingKeyFile)).jwks;
     const logKey = values['log-key'] && fs.existsSync(values['log-key']) ? fs.readFileSync(values['log-key'], 'utf8').trim() : values['log-key'];
-    const verdict = await verifyReport(fs.readFileSync(values.file), fs.readFileSync(values.manifest, 'utf8'), jwks, logKey);
+    const verdict = await verifyReportStream(fs.createReadStream(values.file), fs.readFileSync(values.manifest, 'utf8'), jwks, logKey);
     if (!verdict.ok) {
       process.stderr.write(`NOT VERIFIED: ${verdict.reason}\n`);
       return 1;
@@ -44,6 +44,7 @@ export async function reportCommand(config: Config, args: string[]): Promise<num
           `${c.gaps.length} sequence gaps, ${c.chain_breaks.length} chain breaks, ${c.quarantined} refused\n`,
       );
     }
+    for (const line of verdict.checked) process.stdout.write(`checked: ${line}\n`);
     return 0;
   }
   if (positionals[0] === 'run') {
@@ -51,15 +52,15 @@ export async function reportCommand(config: Config, args: string[]): Promise<num
     const ctx = await openContext(config, 'report');
     try {
       const service = new ReportService({ ...ctx, key: await loadReportKey(config.reports.signingKeyFile) });
-      const [definition] = await service.list(null, values.id);
-      if (!definition) throw new ActorlogError('NOT_FOUND', `no report ${values.id}`);
+      const definition = await service.get(null, values.id);
       const run = await service.runNow(definition, `cli:${process.env.USER ?? 'unknown'}`);
       if (run.status !== 'ok') throw new ActorlogError('INTERNAL', run.error);
-      const file = await service.runFile(null, run.run_id);
+      const file = (await service.runFile(null, run.run_id))!;
       const base = path.join(values.out, `actorlog-report-${run.run_id}`);
       fs.mkdirSync(values.out, { recursive: true });
-      fs.writeFileSync(`${base}.${definition.format}`, file!.content);
-      fs.writeFileSync(`${base}.manifest.jws`, file!.manifest);
+      if ('path' in file) fs.copyFileSync(file.path, `${base}.${definition.format}`);
+      else fs.writeFileSync(`${base}.${definition.format}`, file.content);
+      fs.writeFileSync(`${base}.manifest.jws`, file.manifest);
       process.stdout.write(`${base}.${definition.format}\n${base}.manifest.jws\n`);
       process.stderr.write(`${run.row_count} rows, sha256 ${run.sha256}\n`);
       return 0;

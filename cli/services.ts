@@ -33,6 +33,7 @@ import { emittersFallingSilent, markSilentEmitters, type FallingSilent } from '.
 import { buildQueryApi } from '../query-api/server.js';
 import { jwtAuthenticator, staticAuthenticator } from '../query-api/auth.js';
 import { reportRoutes } from '../query-api/routes/reports.js';
+import { ConcurrencyGate } from '../lib/concurrency.js';
 import { ReportService, startScheduler } from '../reports/service.js';
 import { loadReportKey } from '../reports/signing.js';
 import { LogAppender } from '../transparency/appender.js';
@@ -263,10 +264,12 @@ export async function startQueryApi(ctx: Context): Promise<Running> {
   const authenticate = config.query.jwt ? jwtAuthenticator(config.query.jwt) : staticAuthenticator(analystToken(config).token);
   if (!config.query.jwt) ctx.logger.warn('query API uses the static development token; set ACTORLOG_AUTH_JWKS for analyst JWTs');
   const reportKey = await loadReportKey(config.reports.signingKeyFile);
-  const reports = new ReportService({ ...ctx, key: reportKey });
+  const exportGate = new ConcurrencyGate(config.exportConcurrency, (limit) => ctx.metrics.add('actorlog_work_refused_total', { work: 'export_or_report', limit }));
+  const reports = new ReportService({ ...ctx, key: reportKey, gate: exportGate });
   const app = buildQueryApi({
     ...ctx,
     storage: withReadTimeout(ctx.storage, config.query.timeoutMs),
+    exportGate,
     authenticate,
     keysFile: config.keysFile,
     rateLimit: config.query.rateLimit,

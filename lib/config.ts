@@ -79,6 +79,14 @@ export const envSchema = z.object({
   // answered 504 QUERY_TIMEOUT; streamed exports are not bounded by it.
   QUERY_TIMEOUT_MS: positive.default(30_000),
   REPORT_TICK_MS: positive.default(30_000),
+  // Where report files and their manifests are written (default DATA_DIR/reports).
+  REPORTS_DIR: optionalText,
+  // Report definitions per tenant, and the shortest time between two runs a schedule may name.
+  REPORT_MAX_DEFINITIONS: positive.default(100),
+  REPORT_MIN_INTERVAL_MINUTES: positive.default(60),
+  // Exports and report runs at once, per tenant and in all (docs/reports.md).
+  EXPORT_CONCURRENCY_PER_TENANT: positive.default(2),
+  EXPORT_CONCURRENCY_TOTAL: positive.default(4),
   // Signed webhooks for findings (docs/webhooks.md).
   WEBHOOKS_FILE: optionalText,
   WEBHOOK_TICK_MS: positive.default(1_000),
@@ -176,7 +184,9 @@ export interface Config {
     // The longest one read of the query API may run (streamed exports excepted).
     timeoutMs: number;
   };
-  reports: { tickMs: number; dir: string; signingKeyFile: string };
+  reports: { tickMs: number; dir: string; signingKeyFile: string; maxDefinitions: number; minIntervalMinutes: number };
+  // Exports and report runs running at once (lib/concurrency.ts).
+  exportConcurrency: { perTenant: number; total: number };
   webhooks: { file?: string; tickMs: number; timeoutMs: number; retryBaseMs: number; maxAttempts: number };
   // port: health, readiness and /metrics of `actorlog processor` run alone.
   processor: {
@@ -302,9 +312,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     reports: {
       tickMs: e.REPORT_TICK_MS,
-      dir: path.join(dataDir, 'reports'),
+      dir: path.resolve(e.REPORTS_DIR ?? path.join(dataDir, 'reports')),
       signingKeyFile: path.join(dataDir, 'keys', 'report-signing.jwk'),
+      maxDefinitions: e.REPORT_MAX_DEFINITIONS,
+      minIntervalMinutes: e.REPORT_MIN_INTERVAL_MINUTES,
     },
+    exportConcurrency: { perTenant: e.EXPORT_CONCURRENCY_PER_TENANT, total: e.EXPORT_CONCURRENCY_TOTAL },
     processor: {
       port: e.PROCESSOR_PORT,
       clockSkewFutureMs: e.CLOCK_SKEW_FUTURE_MS,

@@ -19,6 +19,7 @@ const HELP: Record<string, string> = {
   actorlog_quarantine_dropped_total: 'Refused records counted but not stored, past a quarantine cap (emitter, address, global), by stage, cap and reason; each is also in actorlog_events_quarantined_total.',
   actorlog_quarantine_truncated_total: 'Refused records stored with their first QUARANTINE_RAW_MAX_BYTES only (original length and SHA-256 kept), by stage.',
   actorlog_rate_limited_total: 'Requests refused with 429, by stage and the bucket that was empty (emitter, address, caller).',
+  actorlog_work_refused_total: 'Exports and report runs refused because as many as allowed were running, by work and limit (tenant or total).',
   actorlog_batch_seconds_total: 'Time a stage spent on its batches, in seconds (divide by actorlog_batches_total for the mean).',
 };
 

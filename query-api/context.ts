@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Storage, Tables } from '../store/client.js';
+import type { ConcurrencyGate } from '../lib/concurrency.js';
 import type { TimeWindow } from '../store/window.js';
 import { identifier, queryTime, tenantQuery } from '../schemas/search.js';
 import { requireRole, type Role } from './auth.js';
@@ -15,6 +16,8 @@ export interface RouteDeps {
   storage: Storage;
   tables: Tables;
   keysFile: string;
+  // Exports and report runs at once (shared with the report service).
+  exportGate: ConcurrencyGate;
 }
 
 declare module 'fastify' {

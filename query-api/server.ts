@@ -11,6 +11,7 @@ import { ActorlogError } from '../lib/errors.js';
 import { TokenBuckets } from '../lib/token-bucket.js';
 import { createService } from '../lib/http.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { ConcurrencyGate } from '../lib/concurrency.js';
 import { ping, type Storage, type Tables } from '../store/client.js';
 import type { Authenticate } from './auth.js';
 import { createAccessLog } from './access-log.js';
@@ -31,6 +32,8 @@ export interface QueryApiOptions {
   authenticate: Authenticate;
   keysFile: string;
   rateLimit: number;
+  // Exports and report runs at once (lib/concurrency.ts), shared with the report service.
+  exportGate: ConcurrencyGate;
   logLevel: string;
   bodyTimeoutMs?: number;
   // More route modules (reports) registered by whoever owns them.
@@ -96,7 +99,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
       errorResponseBuilder: () => new ActorlogError('RATE_LIMITED'),
     });
     const routes = scope.withTypeProvider<ZodTypeProvider>();
-    const deps: RouteDeps = { storage, tables, keysFile: opts.keysFile };
+    const deps: RouteDeps = { storage, tables, keysFile: opts.keysFile, exportGate: opts.exportGate };
     for (const register of [eventRoutes, activityRoutes, graphRoutes, findingRoutes, adminRoutes, retentionRoutes, ...(opts.extraRoutes ?? [])]) {
       register(routes, deps);
     }

@@ -79,3 +79,21 @@ export function parsePeriod(text: string): number {
   if (ms <= 0 || ms > 366 * 86_400_000) throw new Error(`period "${text}" must be between 1 hour and 366 days`);
   return ms;
 }
+
+// The shortest time between two consecutive runs a schedule names, in
+// minutes: the closest two times of one day, or the last of a day and the
+// first of the next day that runs (looked for over four years, for 29 February).
+export function shortestIntervalMinutes(cron: Cron): number {
+  const times = [...cron.hours].flatMap((h) => [...cron.minutes].map((m) => h * 60 + m)).sort((a, b) => a - b);
+  let shortest = Infinity;
+  for (let i = 1; i < times.length; i++) shortest = Math.min(shortest, times[i]! - times[i - 1]!);
+  const start = Date.UTC(2000, 0, 1); // a leap year's start, so Feb 29 is seen
+  let previous: number | undefined;
+  for (let d = 0; d <= 400 * 4; d++) {
+    if (!dayMatches(cron, new Date(start + d * 86_400_000))) continue;
+    if (previous !== undefined) shortest = Math.min(shortest, (d - previous) * 1440 + times[0]! - times[times.length - 1]!);
+    previous = d;
+    if (shortest <= 1440 - (times[times.length - 1]! - times[0]!)) break; // no pair of days can be closer
+  }
+  return shortest;
+}

@@ -44,7 +44,7 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
   // client now bundles as its own copy; the shapes are the same at run time.
   const chdbConnection = createChdbConnection({ path: cfg.embeddedPath });
   const client = createClient({ connection: chdbConnection as unknown as EmbeddedConnection });
-  embedded.set(client, chdbConnection.chdb);
+  embedded.set(client, { raw: chdbConnection.chdb, path: cfg.embeddedPath });
   return client;
 }
 
@@ -54,7 +54,9 @@ type TextFormat = 'TabSeparated' | 'CSV' | 'JSONCompactEachRow';
 interface RawInsert {
   rawInsert(params: { table: string; values: Buffer; format: TextFormat; columns: readonly string[]; settings?: Record<string, string | number> }): Promise<unknown>;
 }
-const embedded = new WeakMap<Storage, RawInsert>();
+// The embedded engine's own paths: its raw insert, and its folder (a read
+// streamed in chunks opens its own connection there, see streamSelect).
+const embedded = new WeakMap<Storage, { raw: RawInsert; path: string }>();
 
 // ClickHouse errors that mean the statement itself is wrong: retrying the
 // same statement cannot help. Every other failure of storage (down, a table
@@ -117,6 +119,41 @@ export function select<T>(storage: Storage, query: string, params: Record<string
   return guarded(async () => (await storage.query({ query, query_params: params, format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings } : {}) })).json<T>());
 }
 
+const STREAM_BLOCK_ROWS = 2_048;
+
+// Rows of one parameterised query in chunks as storage produces them, for
+// reads too large to hold at once (report files, exports): memory stays that
+// of one chunk whatever the row count. The client's query buffers the whole
+// answer in embedded mode, so there each stream runs on its own connection
+// to the engine (one streaming cursor per connection), closed when the
+// caller finishes or stops early.
+export async function* streamSelect<T>(storage: Storage, sql: string, params: Record<string, unknown> = {}): AsyncGenerator<T[]> {
+  // Small blocks: a chunk is a few MB of rows, not the engine's default 65,536 rows.
+  const query = `${sql} SETTINGS max_block_size = ${STREAM_BLOCK_ROWS}`;
+  // A storage with a read timeout (withReadTimeout) is the engine's client underneath.
+  const engine = embedded.get(storage) ?? embedded.get(Object.getPrototypeOf(storage) as Storage);
+  if (engine) {
+    const { Session } = await import('chdb');
+    const session = new Session(engine.path);
+    try {
+      for await (const chunk of session.queryStreamBind(query, params, { format: 'JSONEachRow' })) yield chunk.rows<T>();
+    } catch (err) {
+      throw storageError(err);
+    } finally {
+      session.close();
+    }
+    return;
+  }
+  const result = await guarded(() => storage.query({ query, query_params: params, format: 'JSONEachRow' }));
+  try {
+    for await (const rows of result.stream<T>()) yield rows.map((row) => row.json<T>());
+  } catch (err) {
+    throw storageError(err);
+  } finally {
+    result.close();
+  }
+}
+
 // Rows into one table; every write of rows in actorlog goes through here.
 export async function insertRows(storage: Storage, table: string, values: readonly object[], settings?: ClickHouseSettings): Promise<void> {
   if (values.length === 0) return;
@@ -139,7 +176,7 @@ export async function insertRawText(
   settings?: Record<string, string | number>,
 ): Promise<void> {
   if (body.length === 0) return;
-  const raw = embedded.get(storage) ?? embedded.get(Object.getPrototypeOf(storage) as Storage);
+  const raw = (embedded.get(storage) ?? embedded.get(Object.getPrototypeOf(storage) as Storage))?.raw;
   await guarded(() =>
     raw
       ? raw.rawInsert({ table, values: body, format, columns, ...(settings ? { settings } : {}) })

@@ -357,6 +357,24 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 12,
+    name: 'report files on disk; definitions paused, updated and deleted by whom',
+    statements: (db) => [
+      // A run's file is written to the reports folder as its rows stream
+      // (reports/report-file.ts); the row names it. Runs from before keep
+      // their file in `content`.
+      `ALTER TABLE ${db}.report_runs ADD COLUMN IF NOT EXISTS file String DEFAULT '' AFTER content`,
+      `ALTER TABLE ${db}.report_runs ADD COLUMN IF NOT EXISTS bytes UInt64 DEFAULT 0 AFTER row_count`,
+      // Each change of a definition is a new version of its row; a delete is
+      // one too (deleted = 1), so who deleted it and when stay readable.
+      `ALTER TABLE ${db}.report_definitions ADD COLUMN IF NOT EXISTS paused UInt8 DEFAULT 0 AFTER format`,
+      `ALTER TABLE ${db}.report_definitions ADD COLUMN IF NOT EXISTS updated_by String DEFAULT '' AFTER created_at`,
+      `ALTER TABLE ${db}.report_definitions ADD COLUMN IF NOT EXISTS updated_at DateTime64(3, 'UTC') DEFAULT created_at AFTER updated_by`,
+      `ALTER TABLE ${db}.report_definitions ADD COLUMN IF NOT EXISTS deleted_by String DEFAULT '' AFTER deleted`,
+      `ALTER TABLE ${db}.report_definitions ADD COLUMN IF NOT EXISTS deleted_at DateTime64(3, 'UTC') DEFAULT 0 AFTER deleted_by`,
+    ],
+  },
+  {
     version: 14,
     name: 'transparency log: one append per tree position',
     statements: (db) => [

@@ -3,7 +3,7 @@
 // scheduled run.
 import { toClickHouseTime } from '../lib/time.js';
 import type { ExportFormat } from '../schemas/export-formats.js';
-import { insertRows, select, type Storage, type Tables } from './client.js';
+import { insertRows, select, streamSelect, type Storage, type Tables } from './client.js';
 import { tenantCondition } from './tenancy.js';
 
 const PRIVILEGED = `(tool_intent IN ('write', 'delete', 'admin', 'export') OR tool_sensitivity IN ('confidential', 'restricted'))`;
@@ -55,16 +55,17 @@ const KIND_SQL = {
 
 export type AggregateReportKind = keyof typeof KIND_SQL;
 
-// The rows of one aggregate report kind for one tenant over [from, to), at most max.
-export function aggregateReportRows(
+// The rows of one aggregate report kind for one tenant over [from, to), at
+// most max, in chunks as storage produces them.
+export function streamAggregateReportRows(
   storage: Storage,
   tables: Tables,
   kind: AggregateReportKind,
   tenant: string,
   period: { from: number; to: number },
   max: number,
-): Promise<Record<string, unknown>[]> {
-  return select(storage, `${KIND_SQL[kind](tables.events)} LIMIT {max:UInt32}`, {
+): AsyncGenerator<Record<string, unknown>[]> {
+  return streamSelect(storage, `${KIND_SQL[kind](tables.events)} LIMIT {max:UInt32}`, {
     tenant,
     from: toClickHouseTime(period.from),
     to: toClickHouseTime(period.to),
@@ -72,7 +73,9 @@ export function aggregateReportRows(
   });
 }
 
-// Definitions as stored: the saved search as JSON text, times as ClickHouse writes them.
+// Definitions as stored: the saved search as JSON text, times as ClickHouse
+// writes them. Every change is a new version of the row (ReplacingMergeTree
+// by version), a delete included (deleted = 1, with who and when).
 export interface DefinitionRecord {
   id: string;
   tenant: string;
@@ -82,28 +85,49 @@ export interface DefinitionRecord {
   period: string;
   schedule: string;
   format: string;
+  paused: number;
   created_by: string;
   created_at: string;
+  updated_by: string;
+  updated_at: string;
+  deleted: number;
+  deleted_by: string;
+  deleted_at: string;
+  version: number;
 }
 
-export function insertDefinition(storage: Storage, tables: Tables, definition: DefinitionRecord, version: number): Promise<void> {
-  return insertRows(storage, tables.reportDefinitions, [{ ...definition, deleted: 0, version }]);
+const DEFINITION_COLUMNS = 'id, tenant, name, kind, search, period, schedule, format, paused, created_by, created_at, updated_by, updated_at, deleted, deleted_by, deleted_at, version';
+
+export function insertDefinition(storage: Storage, tables: Tables, definition: DefinitionRecord): Promise<void> {
+  return insertRows(storage, tables.reportDefinitions, [definition]);
 }
 
-// tenants null: every tenant.
-export function listDefinitions(storage: Storage, tables: Tables, tenants: string[] | null, id?: string): Promise<DefinitionRecord[]> {
+// tenants null: every tenant. Deleted definitions only when asked for.
+export function listDefinitions(
+  storage: Storage,
+  tables: Tables,
+  tenants: string[] | null,
+  { id, withDeleted = false }: { id?: string; withDeleted?: boolean } = {},
+): Promise<DefinitionRecord[]> {
   const params: Record<string, unknown> = {};
-  const where = ['deleted = 0', tenantCondition({ tenants }, 'tenant', params)];
+  const where = [tenantCondition({ tenants }, 'tenant', params)];
+  if (!withDeleted) where.push('deleted = 0');
   if (id) {
     where.push('id = {id:String}');
     params.id = id;
   }
   return select<DefinitionRecord>(
     storage,
-    `SELECT id, tenant, name, kind, search, period, schedule, format, created_by, created_at FROM ${tables.reportDefinitions} FINAL
+    `SELECT ${DEFINITION_COLUMNS} FROM ${tables.reportDefinitions} FINAL
      WHERE ${where.join(' AND ')} ORDER BY created_at`,
     params,
   );
+}
+
+// Definitions of one tenant not deleted: what the per-tenant limit counts.
+export async function countDefinitions(storage: Storage, tables: Tables, tenant: string): Promise<number> {
+  const [row] = await select<{ n: number }>(storage, `SELECT count() AS n FROM ${tables.reportDefinitions} FINAL WHERE tenant = {tenant:String} AND deleted = 0`, { tenant });
+  return Number(row?.n ?? 0);
 }
 
 // A run as stored (report_runs), times as ClickHouse writes them.
@@ -118,16 +142,20 @@ export interface RunRecord {
   period_to: string;
   due_at: string;
   row_count: number;
+  bytes: number;
   sha256: string;
   format: ExportFormat;
   generated_at: string;
   generated_by: string;
+  // The file's name in the reports folder; runs from before files were
+  // written to disk carry the file itself in `content`.
+  file: string;
   content: string;
   manifest_jws: string;
 }
-export type RunSummaryRecord = Omit<RunRecord, 'content' | 'manifest_jws'>;
+export type RunSummaryRecord = Omit<RunRecord, 'content' | 'manifest_jws' | 'file'>;
 
-const RUN_COLUMNS = 'run_id, report_id, tenant, trigger, status, error, period_from, period_to, due_at, row_count, sha256, format, generated_at, generated_by';
+const RUN_COLUMNS = 'run_id, report_id, tenant, trigger, status, error, period_from, period_to, due_at, row_count, bytes, sha256, format, generated_at, generated_by';
 
 export function insertRun(storage: Storage, tables: Tables, run: RunRecord): Promise<void> {
   return insertRows(storage, tables.reportRuns, [run]);
@@ -148,11 +176,11 @@ export async function runFile(
   tables: Tables,
   tenants: string[] | null,
   runId: string,
-): Promise<Pick<RunRecord, 'content' | 'manifest_jws' | 'format' | 'report_id'> | undefined> {
+): Promise<Pick<RunRecord, 'file' | 'content' | 'manifest_jws' | 'format' | 'report_id'> | undefined> {
   const params: Record<string, unknown> = { run: runId };
-  const [row] = await select<Pick<RunRecord, 'content' | 'manifest_jws' | 'format' | 'report_id'>>(
+  const [row] = await select<Pick<RunRecord, 'file' | 'content' | 'manifest_jws' | 'format' | 'report_id'>>(
     storage,
-    `SELECT content, manifest_jws, format, report_id FROM ${tables.reportRuns} FINAL
+    `SELECT file, content, manifest_jws, format, report_id FROM ${tables.reportRuns} FINAL
      WHERE run_id = {run:String} AND status = 'ok' AND ${tenantCondition({ tenants }, 'tenant', params)} LIMIT 1`,
     params,
   );

@@ -4,7 +4,7 @@ import { ATTR_PATTERN, sinceMs, type EventSearch } from '../schemas/search.js';
 import { ActorlogError } from '../lib/errors.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
-import { select, type Storage } from './client.js';
+import { select, streamSelect, type Storage } from './client.js';
 import { STORED_JWS } from './events.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
 
@@ -136,24 +136,58 @@ export async function searchPage(
   return { page, next: rows.length > limit && last ? encodeCursor({ time: last.time, id: last.id }) : null };
 }
 
-// Every row of a search, page by page with the same stable cursor the API
-// hands out, so memory stays bounded whatever the transport buffers.
-export async function* searchAll(
+// Rows per query of a streamed search: the engine sorts one slice at a
+// time, so its memory is that of a slice whatever the row count.
+const SLICE_ROWS = 20_000;
+const MINUTE_MS = 60_000;
+
+// Every row of a search, newest first, at most maxRows, for exports and
+// report files: memory stays flat whatever the row count. Sorting the whole
+// result at once would hold all of it in the engine, so the window is cut
+// into slices of whole minutes of about SLICE_ROWS rows (counted first, on
+// the time column alone), each sorted and streamed in turn, newest first.
+export async function* streamSearch(
   storage: Storage,
   table: string,
   search: Omit<EventSearch, 'limit' | 'cursor'>,
   scope: TenantScope,
   maxRows: number,
-  { pageSize = 5_000, ...options }: SearchOptions & { pageSize?: number } = {},
+  { withStoredEvent = false }: SearchOptions = {},
 ): AsyncGenerator<SearchRow[]> {
-  let cursor: string | undefined;
+  const params: Record<string, unknown> = {};
+  const where = searchConditions(search, scope, params);
+  const minutes = await select<{ minute: number; n: number }>(
+    storage,
+    `SELECT intDiv(toUnixTimestamp64Milli(time), ${MINUTE_MS}) AS minute, count() AS n FROM ${table} FINAL
+     WHERE ${where.join(' AND ')} GROUP BY minute ORDER BY minute DESC`,
+    params,
+  );
+  const slices: { from: number; to: number }[] = [];
+  let counted = 0;
+  for (const { minute, n } of minutes) {
+    const [from, to] = [Number(minute) * MINUTE_MS, (Number(minute) + 1) * MINUTE_MS];
+    const last = slices[slices.length - 1];
+    if (last && counted + Number(n) <= SLICE_ROWS) {
+      last.from = from;
+      counted += Number(n);
+    } else {
+      slices.push({ from, to });
+      counted = Number(n);
+    }
+  }
   let sent = 0;
-  do {
-    const { page, next } = await searchPage(storage, table, { ...search, limit: Math.min(pageSize, maxRows - sent), cursor }, scope, options);
-    yield page;
-    sent += page.length;
-    cursor = next ?? undefined;
-  } while (cursor && sent < maxRows);
+  for (const slice of slices) {
+    if (sent >= maxRows) return;
+    const sliceParams = { ...params, slice_from: toClickHouseTime(slice.from), slice_to: toClickHouseTime(slice.to), max_rows: maxRows - sent };
+    const query = `SELECT ${withStoredEvent ? `* REPLACE (${STORED_JWS} AS raw_jws)` : LIST_COLUMNS} FROM ${table} FINAL
+      WHERE ${where.join(' AND ')} AND time >= {slice_from:DateTime64(3, 'UTC')} AND time < {slice_to:DateTime64(3, 'UTC')}
+      ORDER BY time DESC, id DESC
+      LIMIT {max_rows:UInt32}`;
+    for await (const rows of streamSelect<SearchRow>(storage, query, sliceParams)) {
+      sent += rows.length;
+      yield rows;
+    }
+  }
 }
 
 export interface Histogram {

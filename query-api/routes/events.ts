@@ -5,7 +5,7 @@ import { ActorlogError } from '../../lib/errors.js';
 import { readRegistry } from '../../keys/registry.js';
 import { EXPORT_EXTENSIONS, EXPORT_FORMATS, EXPORT_MEDIA_TYPES, exportEncoder, needsStoredEvent } from '../../schemas/export-formats.js';
 import { eventSearchSchema } from '../../schemas/search.js';
-import { searchAll, searchHistogram, searchPage, storedAfter } from '../../store/search.js';
+import { searchHistogram, searchPage, storedAfter, streamSearch } from '../../store/search.js';
 import { toClickHouseTime } from '../../lib/time.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventById } from '../../store/events.js';
@@ -86,7 +86,7 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
     '/v1/events/export',
     {
       schema: {
-        summary: 'Stream the same search (every page, up to 1,000,000 rows) as CSV or NDJSON rows, OCSF events or CloudEvents (NDJSON, docs/ocsf.md)',
+        summary: 'Stream the same search (up to 1,000,000 rows, newest first) as CSV or NDJSON rows, OCSF events or CloudEvents (NDJSON, docs/ocsf.md); 429/503 when as many exports and report runs as allowed are running',
         tags: ['incident'],
         querystring: eventSearchSchema.omit({ limit: true, cursor: true }).extend({ format: z.enum(EXPORT_FORMATS).default('ndjson') }),
       },
@@ -94,22 +94,35 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
     async (request, reply) => {
       const { format, ...filters } = request.query;
       const scope = access(request, 'analyst', filters.tenant);
+      // At most EXPORT_CONCURRENCY_* exports and report runs at once; the
+      // place is given back when the stream ends, completed or aborted.
+      const leave = deps.exportGate.enter(scope.tenants);
       const encode = exportEncoder(format);
-      const options = { withStoredEvent: needsStoredEvent(format) };
+      const rows = streamSearch(deps.storage, deps.tables.events, filters, scope, EXPORT_MAX_ROWS, { withStoredEvent: needsStoredEvent(format) });
       let sent = 0;
       const lines = async function* () {
-        for await (const page of searchAll(deps.storage, deps.tables.events, filters, scope, EXPORT_MAX_ROWS, options)) {
-          // Counted as handed to the response, so an aborted export is logged
-          // with what the caller may have received.
-          sent += page.length;
-          request.rowsReturned = sent;
-          yield page.map((row) => encode(present(row))).join('');
+        try {
+          for await (const chunk of rows) {
+            // Counted as handed to the response, so an aborted export is
+            // logged with what the caller may have received.
+            sent += chunk.length;
+            request.rowsReturned = sent;
+            yield chunk.map((row) => encode(present(row))).join('');
+          }
+        } finally {
+          leave();
         }
       };
+      const body = Readable.from(lines());
+      // A stream destroyed before it was read never runs the generator's finally.
+      body.once('close', () => {
+        void rows.return(undefined);
+        leave();
+      });
       return reply
         .type(EXPORT_MEDIA_TYPES[format])
         .header('content-disposition', `attachment; filename="actorlog-events.${EXPORT_EXTENSIONS[format]}"`)
-        .send(Readable.from(lines()));
+        .send(body);
     },
   );
 

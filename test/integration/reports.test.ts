@@ -49,7 +49,7 @@ describe('compliance reports', { timeout: 180_000 }, () => {
 
   before(async () => {
     idp = await testIdp();
-    config = testConfig({ env: { ...idp.env, REPORT_TICK_MS: '300' } });
+    config = testConfig({ env: { ...idp.env, REPORT_TICK_MS: '300', REPORT_MIN_INTERVAL_MINUTES: '1' } });
     ctx = await context(config);
     running = await startAll(ctx);
     q = running.queryUrl!;
@@ -162,6 +162,53 @@ describe('compliance reports', { timeout: 180_000 }, () => {
     const bad = verify('altered.csv');
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /NOT VERIFIED/);
+  });
+
+  test('report verify rechecks the coverage against the file: every event of the period, counted per emitter; a tampered claim fails', async () => {
+    const { body } = await define('saved_search', { name: 'everything', search: {}, format: 'ndjson' });
+    const ran = await call('POST', `/v1/reports/${body.id}/run`);
+    assert.equal(ran.status, 201);
+    const bytes = Buffer.from(await (await fetch(`${q}/v1/reports/runs/${ran.body.run_id}/file`, { headers: { authorization: `Bearer ${officer}` } })).arrayBuffer());
+    const manifest = (await call('GET', `/v1/reports/runs/${ran.body.run_id}/manifest`)).text;
+    const jwks = (await call('GET', '/v1/reports/jwks')).body;
+    const verdict = await verifyReport(bytes, manifest, jwks);
+    assert.ok(verdict.ok, verdict.ok ? '' : verdict.reason);
+    const claimed = verdict.manifest;
+    // The file's events per emitter, counted here from the file itself.
+    const perEmitter = new Map<string, number[]>();
+    for (const line of bytes.toString().trim().split('\n')) {
+      const row = JSON.parse(line);
+      perEmitter.set(row.source, [...(perEmitter.get(row.source) ?? []), Number(row.seq)]);
+    }
+    assert.ok(perEmitter.size >= 2, 'the demo has several emitters');
+    assert.deepEqual(
+      claimed.coverage!.emitters,
+      [...perEmitter].sort(([a], [b]) => (a < b ? -1 : 1)).map(([source, seqs]) => ({ source, first_seq: Math.min(...seqs), last_seq: Math.max(...seqs), events: seqs.length })),
+    );
+    assert.deepEqual(claimed.contents!.emitters, claimed.coverage!.emitters);
+
+    // The installation signs a manifest whose coverage claims one event more than the file holds.
+    const key = await loadReportKey(config.reports.signingKeyFile);
+    const forged = structuredClone(claimed);
+    forged.coverage!.emitters[0]!.events += 1;
+    forged.coverage!.emitters[0]!.last_seq += 1;
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'report.ndjson'), bytes);
+    fs.writeFileSync(path.join(dir, 'report.manifest.jws'), manifest);
+    fs.writeFileSync(path.join(dir, 'forged.manifest.jws'), await key.sign(forged));
+    fs.writeFileSync(path.join(dir, 'jwks.json'), JSON.stringify(jwks));
+    const verify = (manifestFile: string) =>
+      spawnSync(process.execPath, [bin, 'report', 'verify', '--file', path.join(dir, 'report.ndjson'), '--manifest', path.join(dir, manifestFile), '--jwks', path.join(dir, 'jwks.json')], {
+        encoding: 'utf8',
+        env: { ...process.env, DATA_DIR: dir },
+      });
+    const good = verify('report.manifest.jws');
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /checked: the events per emitter and seq ranges the manifest states, recounted from the file, within the coverage \(equal to it: the file is every event of the period\)/);
+    const bad = verify('forged.manifest.jws');
+    assert.equal(bad.status, 1);
+    const first = forged.coverage!.emitters[0]!;
+    assert.match(bad.stderr, new RegExp(`NOT VERIFIED: emitter ${first.source}: the coverage says the period holds ${first.events} events, seq ${first.first_seq}-${first.last_seq}, the file \\(every event of the period\\) has ${first.events - 1} events`));
   });
 
   test('two instances due at the same time: one runs it, one run recorded', async () => {
