@@ -1,6 +1,6 @@
-// Compliance reports: definitions, a new definition, run now, the run
-// history, downloads of the file and the signed manifest, and the manifest
-// verified in the page with the published key.
+// Compliance reports: definitions, a new definition, edit, pause, resume and
+// delete one, run now, the run history, downloads of the file and the signed
+// manifest, and the manifest verified in the page with the published key.
 import { useState } from 'preact/hooks';
 import { download, getBytes, getJson, sendJson } from '../api';
 import { useEnums } from '../enums';
@@ -52,6 +52,7 @@ export function ReportsView() {
               { key: 'period', label: 'Period' },
               { key: 'schedule', label: 'Schedule (UTC)' },
               { key: 'format', label: 'Format' },
+              { key: 'paused', label: 'State', render: (r) => (r.paused ? 'paused' : 'active') },
               { key: 'created_by', label: 'Created by' },
             ]}
           />
@@ -108,13 +109,96 @@ export function ReportsView() {
   );
 }
 
+// Edit a definition (what an update may change: not its tenant or kind).
+function EditDefinition({ definition, onSaved, onCancel }: { definition: Rec; onSaved: () => void; onCancel: () => void }) {
+  const [error, setError] = useState<Error | null>(null);
+  const saved = definition.kind === 'saved_search';
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    const form = new FormData(e.target as HTMLFormElement);
+    const body: Rec = {};
+    for (const k of ['name', 'period', 'schedule', 'format']) body[k] = String(form.get(k) ?? '').trim();
+    if (saved) {
+      try {
+        body.search = JSON.parse(String(form.get('search') ?? '{}').trim() || '{}');
+      } catch {
+        setError(new Error('the saved search filters are not JSON'));
+        return;
+      }
+    }
+    try {
+      await sendJson('PATCH', `/v1/reports/${enc(String(definition.id))}`, body);
+      onSaved();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
+  return (
+    <form class="filters" onSubmit={(e) => void save(e)} aria-label="Edit report">
+      <label>
+        Name
+        <input name="name" required maxLength={200} defaultValue={String(definition.name)} />
+      </label>
+      <label>
+        Period (ISO duration)
+        <input name="period" required defaultValue={String(definition.period)} />
+      </label>
+      <label>
+        Schedule (cron, UTC)
+        <input name="schedule" required defaultValue={String(definition.schedule)} />
+      </label>
+      <label>
+        Format
+        <select name="format" defaultValue={String(definition.format)}>
+          {(saved ? ['csv', 'ndjson', 'ocsf', 'cloudevents'] : ['csv', 'ndjson']).map((f) => (
+            <option key={f} value={f}>
+              {f}
+            </option>
+          ))}
+        </select>
+      </label>
+      {saved && (
+        <label class="wide">
+          Saved search filters (JSON)
+          <input name="search" defaultValue={JSON.stringify(definition.search ?? {})} />
+        </label>
+      )}
+      <div class="form-actions">
+        <button type="submit" class="primary">
+          Save
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+      {error && <ErrorBox error={error} />}
+    </form>
+  );
+}
+
 export function ReportView({ id }: { id: string }) {
-  const reports = useApi<{ reports: Rec[] }>('/v1/reports');
+  // Deleted definitions too: their runs, files and manifests stay for audit.
+  const reports = useApi<{ reports: Rec[] }>('/v1/reports?deleted=true');
   const runs = useApi<{ runs: Rec[] }>(`/v1/reports/${enc(id)}/runs`);
   const [error, setError] = useState<Error | null>(null);
   const [running, setRunning] = useState(false);
   const [verdicts, setVerdicts] = useState<Record<string, Verdict>>({});
+  const [editing, setEditing] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const definition = reports.data?.reports.find((r) => r.id === id);
+  const deleted = definition?.deleted as { by: string; at: string } | undefined;
+
+  const change = async (method: 'POST' | 'DELETE', path: string) => {
+    setError(null);
+    try {
+      await sendJson(method, path);
+      setConfirmDelete(false);
+      reports.reload();
+    } catch (err) {
+      setError(err as Error);
+    }
+  };
 
   const runNow = async () => {
     setError(null);
@@ -160,16 +244,80 @@ export function ReportView({ id }: { id: string }) {
         <Link href="/reports">All reports</Link>
       </p>
       {definition && (
-        <Section title="Definition">
-          <KeyValues data={definition} />
+        <Section
+          title="Definition"
+          actions={
+            !deleted && (
+              <div class="actions">
+                <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+                  Edit
+                </button>
+                {definition.paused ? (
+                  <button type="button" onClick={() => void change('POST', `/v1/reports/${enc(id)}/resume`)}>
+                    Resume
+                  </button>
+                ) : (
+                  <button type="button" onClick={() => void change('POST', `/v1/reports/${enc(id)}/pause`)}>
+                    Pause
+                  </button>
+                )}
+                <button type="button" class="danger" onClick={() => setConfirmDelete(true)}>
+                  Delete
+                </button>
+              </div>
+            )
+          }
+        >
+          {deleted && (
+            <p class="notice" role="status">
+              Deleted by {deleted.by} at <Time value={deleted.at} />. It no longer runs; its runs, files and manifests are kept.
+            </p>
+          )}
+          {definition.paused && !deleted && (
+            <p class="notice" role="status">
+              Paused: not run on schedule until resumed (Run now still runs it).
+            </p>
+          )}
+          {confirmDelete && (
+            <div class="notice" role="alertdialog" aria-label="Confirm delete">
+              <p>Delete this definition? It stops running; its runs, files and manifests are kept, and the delete is recorded with your name.</p>
+              <div class="actions">
+                <button type="button" class="danger" onClick={() => void change('DELETE', `/v1/reports/${enc(id)}`)}>
+                  Delete definition
+                </button>
+                <button type="button" onClick={() => setConfirmDelete(false)}>
+                  Keep it
+                </button>
+              </div>
+            </div>
+          )}
+          {editing && !deleted && (
+            <EditDefinition
+              definition={definition}
+              onSaved={() => {
+                setEditing(false);
+                reports.reload();
+              }}
+              onCancel={() => setEditing(false)}
+            />
+          )}
+          <KeyValues
+            data={Object.fromEntries(
+              Object.entries({ ...definition, paused: definition.paused ? 'yes' : 'no', search: definition.search === undefined ? undefined : JSON.stringify(definition.search), deleted: undefined }).filter(
+                ([, v]) => v !== undefined,
+              ),
+            )}
+          />
         </Section>
       )}
       <Section
         title="Runs"
         actions={
-          <button type="button" class="primary" disabled={running} onClick={() => void runNow()}>
-            {running ? 'Running…' : 'Run now'}
-          </button>
+          !deleted && (
+            <button type="button" class="primary" disabled={running} onClick={() => void runNow()}>
+              {running ? 'Running…' : 'Run now'}
+            </button>
+          )
         }
       >
         {error && <ErrorBox error={error} />}
