@@ -10,6 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createStorage, tablesOf } from '../../store/client.js';
 import { Metrics } from '../../lib/metrics.js';
+import { ConcurrencyGate } from '../../lib/concurrency.js';
 import { migrate } from '../../store/migrate.js';
 import { buildQueryApi } from '../../query-api/server.js';
 import { staticAuthenticator } from '../../query-api/auth.js';
@@ -27,7 +28,7 @@ await migrate(storage, tables);
 const seeded = await seedEvents(storage, tables, total);
 console.log(`seeded ${total} events over 7 days in ${seeded.seconds.toFixed(1)} s`);
 
-const app = buildQueryApi({ storage, tables, metrics: new Metrics(), authenticate: staticAuthenticator('t'), keysFile: path.join(dir, 'none.json'), rateLimit: 1_000_000, logLevel: 'silent' });
+const app = buildQueryApi({ storage, tables, metrics: new Metrics(), authenticate: staticAuthenticator('t'), keysFile: path.join(dir, 'none.json'), rateLimit: 1_000_000, logLevel: 'silent', exportGate: new ConcurrencyGate({ perTenant: 1_000, total: 1_000 }) });
 await app.ready();
 
 // What the console asks: a page of 50 (its default) for each filter, and the
