@@ -9,8 +9,7 @@ import { z } from 'zod';
 import { QUARANTINE_REASONS } from '../lib/errors.js';
 import { EVENT_COLUMNS } from '../schemas/row.js';
 import { FLAGS } from '../schemas/flags.js';
-import { EXPORT_FORMATS } from '../schemas/export-formats.js';
-import { REPORT_KINDS } from '../reports/definition.js';
+import { reportDefinitionSchema as reportDefinition, runSummarySchema as reportRun } from '../reports/definition.js';
 
 const time = z.string().describe('RFC 3339');
 const flags = z.array(z.enum(FLAGS));
@@ -55,33 +54,6 @@ const graphEdge = z.object({
 const graph = (name: 'session' | 'trace') =>
   z.object({ [name]: z.string(), events: z.number().int(), truncated: z.boolean(), nodes: z.array(graphNode), edges: z.array(graphEdge) });
 
-const reportDefinition = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  kind: z.enum(REPORT_KINDS),
-  tenant: z.string(),
-  period: z.string(),
-  schedule: z.string(),
-  format: z.enum(EXPORT_FORMATS),
-  search: z.record(z.string(), z.unknown()).optional(),
-  created_by: z.string(),
-  created_at: z.string(),
-});
-const reportRun = z.looseObject({
-  run_id: z.string(),
-  report_id: z.string(),
-  tenant: z.string(),
-  trigger: z.enum(['schedule', 'manual']),
-  status: z.enum(['ok', 'failed']),
-  error: z.string(),
-  period_from: z.string(),
-  period_to: z.string(),
-  row_count: z.number().int(),
-  sha256: z.string(),
-  format: z.enum(EXPORT_FORMATS),
-  generated_at: z.string(),
-  generated_by: z.string(),
-});
 const jwk = z.record(z.string(), z.unknown());
 const key = z.looseObject({ emitter: z.string(), kid: z.string(), alg: z.string(), state: z.string() });
 
