@@ -181,6 +181,10 @@ export const ANSWERS: Record<string, Answer> = {
   postV1AdminKeys: { status: 201, description: 'The key registered', json: key },
   postV1Reports: { status: 201, description: 'The report defined', json: reportDefinition },
   getV1Reports: { description: 'Report definitions', json: z.object({ reports: z.array(reportDefinition) }) },
+  patchV1ReportsId: { description: 'The definition as changed', json: reportDefinition },
+  postV1ReportsIdPause: { description: 'The definition, paused', json: reportDefinition },
+  postV1ReportsIdResume: { description: 'The definition, running on its schedule again', json: reportDefinition },
+  deleteV1ReportsId: { description: 'The definition, marked deleted (its runs and files stay)', json: reportDefinition },
   postV1ReportsIdRun: { status: 201, description: 'The run, done', json: reportRun },
   getV1ReportsIdRuns: { description: 'Runs of a report, newest first', json: z.object({ runs: z.array(reportRun) }) },
   getV1ReportsRunsRunIdFile: {
