@@ -65,12 +65,12 @@ class Stream {
       const events = Array.from({ length: EVENTS_PER_POST }, () => fullEvent(emitter.source, { context: { session_id: `sess-${emitter.source}` } }));
       for (const event of events) event.seq = ++seq;
       const jws = await Promise.all(events.map((e) => emitter.sign(e)));
-      await this.post(jws, events.map((e) => e.id));
+      await this.post(emitter, jws, events.map((e) => e.id));
       await sleep(Math.max(0, POST_EVERY_MS - (Date.now() - began)));
     }
   }
 
-  private async post(jws: string[], ids: string[]): Promise<void> {
+  private async post(emitter: TestEmitter, jws: string[], ids: string[]): Promise<void> {
     const firstTry = Date.now();
     const deadline = firstTry + 90_000;
     let backoff = 100;
@@ -79,7 +79,7 @@ class Stream {
       try {
         const response = await fetch(`${this.ingestUrl}/v1/events`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: emitter.authorization() },
           body: JSON.stringify({ events: jws }),
           signal: AbortSignal.timeout(15_000),
         });
