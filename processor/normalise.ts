@@ -28,7 +28,7 @@ function storedJson(event: ActorlogEvent): string {
 }
 
 export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: string; ingestedAt: number; skew: SkewLimits }): EventRow {
-  const { human, agent, delegation, token, target, decision, downstream, context, payload } = event;
+  const { human, agent, delegation, token, target, decision, downstream, context, payload, result } = event;
   return {
     id: event.id,
     tenant: event.tenant,
@@ -92,5 +92,8 @@ export function normalise(event: ActorlogEvent, meta: { kid: string; rawJws: str
     ingested_at: toClickHouseTime(meta.ingestedAt),
     // set by the chain stage once the link to the emitter's previous event verifies
     prev_event_id: '',
+    result_is_error: result?.is_error ?? null,
+    result_error_code: result?.error_code ?? null,
+    result_duration_ms: result?.duration_ms ?? null,
   };
 }

@@ -90,6 +90,11 @@ export const EVENT_COLUMNS = {
   // The id of the same emitter's previous event when this event's `prev`
   // names that event's digest (a verified hash-chain link), else ''.
   prev_event_id: col<string>('String', 9),
+  // The target's own outcome, on mcp.tool.result events (the wire's
+  // `result`): NULL on every other event, so "no result" never reads as success.
+  result_is_error: col<boolean | null>('Nullable(Bool)', 16),
+  result_error_code: col<number | null>('Nullable(Int64)', 16),
+  result_duration_ms: col<number | null>('Nullable(Float64)', 16),
 } satisfies Record<string, Column<unknown>>;
 
 type Columns = typeof EVENT_COLUMNS;

@@ -53,6 +53,7 @@ export const eventSearchSchema = z.strictObject({
   outcome: oneOrMore(z.enum(['allow', 'deny', 'allow_with_obligations'])),
   flag: oneOrMore(z.enum(FLAGS)).describe('events carrying any of these flags'),
   type: oneOrMore(z.enum(EVENT_TYPES)),
+  result_is_error: z.enum(['true', 'false']).optional().describe('tool results (`mcp.tool.result`) whose target answered with an error (`true`: `isError` or a JSON-RPC error) or without (`false`)'),
   attr: oneOrMore(z.string().regex(ATTR_PATTERN)).describe('`key:value` of the event attrs (e.g. `approved_by:u-carol`); several must all match'),
   q: z.string().min(1).max(256).optional().describe('free text: part of any id (event, human, agent, session, trace, token, grant, consent, server, tool, resource) or of an attrs value, case-insensitive'),
   since: z.string().regex(SINCE_PATTERN).optional().describe('relative window ending now: `15m`, `1h`, `24h`, `7d` (instead of from/to)'),

@@ -423,4 +423,13 @@ export const MIGRATIONS: Migration[] = [
       ) ENGINE = ReplacingMergeTree ORDER BY (tenant, record_id)`,
     ],
   },
+  {
+    version: 16,
+    name: 'the tool result as columns',
+    statements: (db) => [
+      // What the target answered (is_error, error code, duration), so a
+      // search can ask for the calls that failed without reading event_json.
+      ...eventColumnsDdl(16).map((c) => `ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS ${c}`),
+    ],
+  },
 ];

@@ -67,6 +67,10 @@ export function searchConditions(search: Filters, scope: TenantScope, params: Re
       params[param] = value;
     }
   }
+  if (search.result_is_error !== undefined) {
+    where.push(`result_is_error = {result_is_error:Bool}`);
+    params.result_is_error = search.result_is_error === 'true';
+  }
   (values(search.attr) ?? []).forEach((pair, i) => {
     const [, key, value] = ATTR_PATTERN.exec(pair)!;
     where.push(`attrs[{attr_key_${i}:String}] = {attr_value_${i}:String} AND mapContains(attrs, {attr_key_${i}:String})`);

@@ -181,6 +181,15 @@ describe('MCP middleware', () => {
     const outcome = async (tool: string) => (await api(query, `/v1/events/${by('mcp.tool.result', tool).id}`)).body.signed.payload.result;
     assert.equal((await outcome('read_note')).is_error, false);
     assert.equal((await outcome('delete_note')).is_error, true);
+    // The result as columns: the failed call is found by a filter, not by reading each event.
+    assert.equal(by('mcp.tool.result', 'delete_note').result_is_error, true);
+    assert.equal(by('mcp.tool.result', 'read_note').result_is_error, false);
+    assert.ok(by('mcp.tool.result', 'read_note').result_duration_ms >= 0);
+    assert.equal(by('mcp.tool.call', 'read_note').result_is_error, null, 'a call event has no result of its own');
+    const failed = (await api(query, `/v1/events?session=${sessionId}&result_is_error=true&limit=50`)).body.events as any[];
+    assert.deepEqual(failed.map((r) => `${r.type} ${r.tool_name}`), ['mcp.tool.result delete_note']);
+    const succeeded = (await api(query, `/v1/events?session=${sessionId}&result_is_error=false&limit=50`)).body.events as any[];
+    assert.deepEqual(succeeded.map((r) => `${r.type} ${r.tool_name}`), ['mcp.tool.result read_note']);
     // The token's claims are stored, never the token.
     const stored = await api(query, `/v1/events/${readCall.id}`);
     assert.ok(!JSON.stringify(stored.body).includes(token.split('.')[2]!));

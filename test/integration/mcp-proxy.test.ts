@@ -131,6 +131,17 @@ describe('actorlog mcp-proxy', () => {
     assert.equal((await resultOf(of('mcp.tool.result', 'echo')[0])).is_error, false);
     const sums = await Promise.all(of('mcp.tool.result', 'get-sum').map(resultOf));
     assert.deepEqual(sums.map((r) => r.is_error).sort(), [false, true]);
+    // The same outcome as a column and a search filter: exactly the results whose signed event says is_error.
+    const results = rows.filter((r) => r.type === 'mcp.tool.result');
+    const signed = await Promise.all(results.map(async (r) => [r.id, (await resultOf(r)).is_error] as const));
+    const ids = (flag: boolean) => signed.filter(([, e]) => e === flag).map(([id]) => id).sort();
+    const failed = (await api(query, '/v1/events?server=everything-stdio&result_is_error=true&limit=200')).body.events as any[];
+    assert.ok(failed.some((r) => r.tool_name === 'get-sum'));
+    assert.deepEqual(failed.map((r) => r.id).sort(), ids(true));
+    assert.ok(failed.every((r) => r.type === 'mcp.tool.result' && r.result_is_error === true));
+    const fine = (await api(query, '/v1/events?server=everything-stdio&result_is_error=false&limit=200')).body.events as any[];
+    assert.deepEqual(fine.map((r) => r.id).sort(), ids(false));
+    assert.ok(fine.every((r) => r.type === 'mcp.tool.result' && r.result_is_error === false));
   });
 
   test('stdio, server-filesystem: reads and writes as directly, write recorded with its intent', async () => {

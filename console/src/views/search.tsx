@@ -27,11 +27,12 @@ export const TEXT_FILTERS: [string, string][] = [
 ];
 // Filters that take several values: comma-separated in the form, the
 // parameter repeated in the URL and the API call.
-const SINGLE = new Set(['tenant', 'q']);
+const SINGLE = new Set(['tenant', 'q', 'result_is_error']);
 export const CHOICE_FILTERS: [string, string][] = [
   ['outcome', 'Outcome'],
   ['flag', 'Flag'],
   ['type', 'Event type'],
+  ['result_is_error', 'Tool result error'],
 ];
 const FILTER_NAMES = [...TEXT_FILTERS, ...CHOICE_FILTERS].map(([n]) => n);
 
