@@ -1,13 +1,14 @@
 // The emitter SDK: what a gateway, MCP server or agent runtime embeds to
-// report what it did. `emit` fills the envelope (id, time, seq, source), signs,
+// report what it did. `emit` fills the envelope (id, time, seq, source), signs
+// (or, with `signing: 'batch'`, leaves the signing to each request sent),
 // and resolves once the event is in the durable outbox (group commit: one
 // fsync for all emits made while the previous write ran); a background loop
 // sends the outbox to ingest in batches and retries with backoff until ingest
 // has answered for every event. Nothing signed is dropped silently: an event
 // ingest refuses is reported to `onRejected` (and ingest keeps it in quarantine).
 import { eventSchema, type ActorlogEvent, type EventInput } from './schema/event.js';
-import { Outbox } from './outbox.js';
-import { importSigningKey, signEvent, type PrivateJwk, type SigningAlg, type SigningKey } from './sign.js';
+import { eventOfLine, isUnsigned, Outbox } from './outbox.js';
+import { importSigningKey, signBatchOfBytes, signEvent, type PrivateJwk, type SigningAlg, type SigningKey } from './sign.js';
 import { IngestTokens } from './ingest-token.js';
 import { uuidv7 } from './uuidv7.js';
 
@@ -23,6 +24,13 @@ export interface EmitterOptions {
   alg?: SigningAlg;
   // Where seq and the outbox live; one folder per emitter process.
   stateDir: string;
+  // 'event' (default): each emit signs its event (a compact JWS) before it
+  // resolves. 'batch': each emit keeps the validated event's JSON in the
+  // outbox and every request to ingest is signed once (signBatch: one JWS over
+  // the Merkle root of the request's events, each event carrying its
+  // inclusion path, so it still verifies alone). Batch-signed events carry no
+  // `prev` (docs/event.md, "Signed batches").
+  signing?: 'event' | 'batch';
   // Events per request (default 100).
   batchSize?: number;
   // How long an event may wait for a fuller batch (default 200 ms).
@@ -93,6 +101,7 @@ export class EmitterClient {
     this.opts = {
       batchSize: 100,
       flushIntervalMs: 200,
+      signing: 'event',
       initialBackoffMs: 250,
       maxBackoffMs: 30_000,
       ...options,
@@ -122,7 +131,7 @@ export class EmitterClient {
   emit(input: EventInput): Promise<string> {
     if (this.closed) return Promise.reject(new Error('the emitter is closed'));
     let event: ActorlogEvent;
-    let jws: string;
+    let line: string;
     try {
       const owned = OWNED_FIELDS.filter((field) => field in input);
       if (owned.length > 0) throw new TypeError(`emit fills ${owned.join(', ')}; leave them out of the input`);
@@ -137,15 +146,19 @@ export class EmitterClient {
       event = eventSchema.parse(unsigned);
       this.signer ??= importSigningKey(this.opts.privateJwk, this.opts.alg);
       event.seq = this.outbox.nextSeq();
-      // The hash chain: the digest of this emitter's previous signed event.
-      const prev = this.outbox.prev;
-      if (prev) event.prev = prev;
-      jws = signEvent(event, this.signer);
+      if (this.opts.signing === 'batch') {
+        line = JSON.stringify(event);
+      } else {
+        // The hash chain: the digest of this emitter's previous signed event.
+        const prev = this.outbox.prev;
+        if (prev) event.prev = prev;
+        line = signEvent(event, this.signer);
+      }
     } catch (err) {
       return Promise.reject(err);
     }
     const id = event.id;
-    return this.outbox.append(jws).then(() => {
+    return this.outbox.append(line).then(() => {
       this.schedule(this.outbox.size >= this.opts.batchSize ? 0 : this.opts.flushIntervalMs);
       return id;
     });
@@ -182,7 +195,7 @@ export class EmitterClient {
       const batch = this.outbox.peek(size);
       let answer: IngestAnswer;
       try {
-        answer = await this.post(batch);
+        answer = await this.post(this.signed(batch));
       } catch (err) {
         if (err instanceof SendError && err.message.startsWith('413') && size > 1) {
           size = Math.max(1, Math.floor(batch.length / 2));
@@ -205,6 +218,18 @@ export class EmitterClient {
     }
     result.pending = this.outbox.size;
     return result;
+  }
+
+  // What goes on the wire: lines kept as JSON are signed together, once per
+  // request (each keeps its place, so ingest's answer indexes still match).
+  private signed(lines: string[]): string[] {
+    const unsigned = lines.flatMap((line, i) => (isUnsigned(line) ? [i] : []));
+    if (unsigned.length === 0) return lines;
+    this.signer ??= importSigningKey(this.opts.privateJwk, this.opts.alg);
+    const batch = signBatchOfBytes(unsigned.map((i) => Buffer.from(lines[i]!)), this.signer);
+    const wire = [...lines];
+    unsigned.forEach((i, k) => (wire[i] = batch[k]!));
+    return wire;
   }
 
   private async post(batch: string[]): Promise<IngestAnswer> {
@@ -249,11 +274,7 @@ export class EmitterClient {
   }
 }
 
-function idOf(jws: string | undefined): string {
-  try {
-    const payload = JSON.parse(Buffer.from(jws?.split('.')[1] ?? '', 'base64url').toString('utf8')) as { id?: unknown };
-    return typeof payload.id === 'string' ? payload.id : '';
-  } catch {
-    return '';
-  }
+function idOf(line: string | undefined): string {
+  const id = eventOfLine(line)?.id;
+  return typeof id === 'string' ? id : '';
 }

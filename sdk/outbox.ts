@@ -1,5 +1,6 @@
-// The emitter's durable state in one folder: an append-only outbox of signed
-// events (one compact JWS a line) and a small state file with the last seq
+// The emitter's durable state in one folder: an append-only outbox of events
+// (one a line: a compact JWS, or the event's JSON when the client signs whole
+// batches as it sends them) and a small state file with the last seq
 // handed out, the digest of the last event on disk (the hash chain, event
 // field `prev`) and how many outbox lines ingest has answered for. All survive
 // a restart, so numbering and the chain continue and nothing signed is lost
@@ -22,6 +23,8 @@ const REWRITE_AFTER_SETTLED = 10_000;
 
 interface Group {
   lines: string[];
+  // the chain digest of the group's last line, computed once at append
+  last: string | undefined;
   done: Promise<void>;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -33,7 +36,13 @@ interface SavedState {
   prev?: string | undefined;
 }
 
-const digest = (jws: string) => createHash('sha256').update(jws, 'utf8').digest('hex');
+// What the next event names as `prev`: the SHA-256 of the compact JWS before
+// it. An event kept as JSON is signed later inside a batch, whose signed form
+// it cannot know in advance, so it starts no link (docs/event.md).
+const chainDigest = (line: string): string | undefined => (isUnsigned(line) ? undefined : createHash('sha256').update(line, 'utf8').digest('hex'));
+
+// An outbox line holding the event's JSON, to be signed in a batch when sent.
+export const isUnsigned = (line: string) => line.charCodeAt(0) === 0x7b; // '{'
 
 function newGroup(): Group {
   let resolve!: () => void;
@@ -44,7 +53,7 @@ function newGroup(): Group {
   });
   // A caller that does not await must not see an unhandled rejection.
   done.catch(() => undefined);
-  return { lines: [], done, resolve, reject };
+  return { lines: [], last: undefined, done, resolve, reject };
 }
 
 async function writeFileDurably(file: string, text: string): Promise<void> {
@@ -59,14 +68,23 @@ async function writeFileDurably(file: string, text: string): Promise<void> {
   await rename(temp, file);
 }
 
-function seqOf(jws: string): number {
+// The event inside an outbox line, or undefined when it does not parse.
+export function eventOfLine(line: string | undefined): Record<string, unknown> | undefined {
+  if (line === undefined) return undefined;
   try {
-    const payload = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as { seq?: unknown };
-    return typeof payload.seq === 'number' ? payload.seq : 0;
+    const text = isUnsigned(line) ? line : Buffer.from(line.split('.')[1] ?? '', 'base64url').toString('utf8');
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
   } catch {
-    return 0;
+    return undefined;
   }
 }
+
+function seqOf(line: string): number {
+  const seq = eventOfLine(line)?.seq;
+  return typeof seq === 'number' ? seq : 0;
+}
+
 
 export class Outbox {
   private readonly outboxFile: string;
@@ -94,7 +112,7 @@ export class Outbox {
     const saved = this.loadState(`${base}.seq`, `${base}.prev`);
     const lines = this.loadLines();
     const last = lines[lines.length - 1];
-    this.prevOnDisk = last !== undefined ? digest(last) : saved.prev;
+    this.prevOnDisk = last !== undefined ? chainDigest(last) : saved.prev;
     this.prevSigned = this.prevOnDisk;
     this.settledInFile = Math.min(saved.settled, lines.length);
     this.durable = lines.slice(this.settledInFile);
@@ -140,8 +158,8 @@ export class Outbox {
 
   // Resolves once the line is on disk (fsync), together with every line
   // appended while the previous write was in flight.
-  append(jws: string): Promise<void> {
-    this.prevSigned = digest(jws);
+  append(line: string): Promise<void> {
+    this.prevSigned = chainDigest(line);
     let group = this.group;
     if (!group) {
       const fresh = newGroup();
@@ -149,7 +167,8 @@ export class Outbox {
       this.group = fresh;
       this.io = this.io.then(() => this.write(fresh));
     }
-    group.lines.push(jws);
+    group.lines.push(line);
+    group.last = this.prevSigned;
     return group.done;
   }
 
@@ -166,7 +185,7 @@ export class Outbox {
       await this.handle.appendFile(group.lines.map((line) => `${line}\n`).join(''));
       await this.handle.datasync();
       this.durable.push(...group.lines);
-      this.prevOnDisk = digest(group.lines[group.lines.length - 1]!);
+      this.prevOnDisk = group.last;
       group.resolve();
     } catch (err) {
       // Not durable: the emits fail (their seq numbers show as a gap, and the

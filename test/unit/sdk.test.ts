@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { EmitterClient, SendError } from '@actorlog/sdk';
+import { EmitterClient, SendError, verifySignedEvent } from '@actorlog/sdk';
 import { buildIngestServer } from '../../ingest/server.js';
 import { structuralOutcome, type IngestItem, type IngestSink } from '../../ingest/sink.js';
 import { ActorlogError } from '../../lib/errors.js';
@@ -128,6 +128,39 @@ test('the background loop retries with doubling backoff until ingest answers', a
   await waitUntil(() => withErrors.pending === 0, 'the outbox to drain once ingest is back');
   assert.equal(ingest.received.length, 1);
   assert.equal((await withErrors.close()).pending, 0);
+  await ingest.close();
+});
+
+test("signing: 'batch' keeps events as JSON in the outbox and signs each request once, across a restart", async () => {
+  const ingest = await ingestStub();
+  const stateDir = tempDir();
+  const { key } = await registeredEmitter(path.join(tempDir(), 'r.json'), 'gw:sdk');
+  const make = (signing: 'event' | 'batch') =>
+    new EmitterClient({ endpoint: ingest.endpoint, source: 'gw:sdk', privateJwk: key.privateJwk, stateDir, signing, flushIntervalMs: 10_000, initialBackoffMs: 10, maxBackoffMs: 50 });
+  ingest.state.down = true;
+
+  const batched = make('batch');
+  const ids = await Promise.all([0, 1, 2].map(() => batched.emit(toolCall())));
+  assert.equal((await batched.close()).pending, 3);
+  const lines = fs.readFileSync(path.join(stateDir, 'gw_sdk.outbox'), 'utf8').split('\n').filter(Boolean);
+  assert.deepEqual(lines.map((l) => (JSON.parse(l) as { id: string }).id), ids, 'durable as the JSON that will be signed');
+
+  // The next run signs per event: its first event names no prev, since the
+  // one before it had no signed form yet when it was made.
+  const single = make('event');
+  ids.push(await single.emit(toolCall()));
+  ingest.state.down = false;
+  assert.equal((await single.close()).pending, 0);
+
+  const wire = ingest.received.map((item) => item.raw.toString());
+  const checks = wire.map((w) => verifySignedEvent(w, key.publicJwk));
+  assert.deepEqual(checks.map((c) => (c.ok ? [c.event.id, c.event.seq, c.event.prev, c.batch?.index, c.batch?.size] : c.problem)), [
+    [ids[0], 1, undefined, 0, 3],
+    [ids[1], 2, undefined, 1, 3],
+    [ids[2], 3, undefined, 2, 3],
+    [ids[3], 4, undefined, undefined, undefined],
+  ]);
+  assert.equal(new Set(wire.slice(0, 3).map((w) => w.split('~')[0])).size, 1, 'one batch signature for the request');
   await ingest.close();
 });
 
