@@ -133,8 +133,9 @@ export class EmitterClient {
     let event: ActorlogEvent;
     let line: string;
     try {
-      const owned = OWNED_FIELDS.filter((field) => field in input);
-      if (owned.length > 0) throw new TypeError(`emit fills ${owned.join(', ')}; leave them out of the input`);
+      for (const field of OWNED_FIELDS) {
+        if (field in input) throw new TypeError(`emit fills ${OWNED_FIELDS.filter((f) => f in input).join(', ')}; leave them out of the input`);
+      }
       const unsigned = {
         specversion: '1.0',
         ...input,

@@ -8,15 +8,19 @@
 //   3. time until an awaited emit is durable (its line fsynced), one at a
 //      time: p50 and p99 (this is wall time spent waiting on the disk, not
 //      event-loop time);
-// against ceilings measured in the same run: one Ed25519 signature alone, and
-// the synchronous append + fsync per event the outbox used to do.
+// each for `signing: 'event'` (the default: emit signs) and `signing: 'batch'`
+// (emit validates and queues; each request is signed once when sent, whose
+// cost per event is printed apart), against ceilings measured in the same
+// run: one Ed25519 signature of an event's signing input alone, and the
+// synchronous append + fsync per event the outbox used to do.
 // Nothing is sent during the runs (the flush interval is longer than a run).
 // Usage: node dist/test/bench/emit.bench.js [EMITS] [REPEATS]   (default 2000, 5)
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { EmitterClient } from '@actorlog/sdk';
+import { EmitterClient, importSigningKey, signBatch, type ActorlogEvent } from '@actorlog/sdk';
+import { eventSchema } from '@actorlog/sdk/schema';
 import { tempDir, toolCall } from '../helpers/fixtures.js';
 
 const emits = Number(process.argv[2] ?? 2000);
@@ -40,16 +44,20 @@ const fmt = (xs: number[], digits = 3) => {
   return `min ${x.min.toFixed(digits)} / median ${x.median.toFixed(digits)} / max ${x.max.toFixed(digits)}`;
 };
 
-const client = (stateDir: string) =>
-  new EmitterClient({ endpoint: 'http://127.0.0.1:9', source: 'gw:bench', privateJwk, stateDir, flushIntervalMs: 3_600_000, batchSize: 1e9 });
+type Mode = 'event' | 'batch';
+const MODES: Mode[] = ['event', 'batch'];
+const client = (stateDir: string, signing: Mode) =>
+  new EmitterClient({ endpoint: 'http://127.0.0.1:9', source: 'gw:bench', privateJwk, stateDir, flushIntervalMs: 3_600_000, batchSize: 1e9, signing });
 
-const results = { callP50: [] as number[], callP99: [] as number[], cpuP50: [] as number[], cpuP99: [] as number[], busyPerEmit: [] as number[], durableP50: [] as number[], durableP99: [] as number[] };
-const ceilings = { sign: [] as number[], syncWrite: [] as number[] };
+const series = () => ({ callP50: [] as number[], callP99: [] as number[], cpuP50: [] as number[], cpuP99: [] as number[], busyPerEmit: [] as number[], durableP50: [] as number[], durableP99: [] as number[] });
+const byMode = { event: series(), batch: series() };
+const ceilings = { sign: [] as number[], syncWrite: [] as number[], batchSignPerEvent: [] as number[] };
 
-for (let r = 0; r < repeats; r++) {
+for (let r = 0; r < repeats; r++) for (const mode of MODES) {
+  const results = byMode[mode];
   // 1 + 2: emits issued in bursts of 50 (what a busy server does), each call timed.
   {
-    const emitter = client(tempDir('actorlog-emit-bench-'));
+    const emitter = client(tempDir('actorlog-emit-bench-'), mode);
     await emitter.emit(input); // warm: key import, file open
     const calls: number[] = [];
     const cpu: number[] = [];
@@ -76,7 +84,7 @@ for (let r = 0; r < repeats; r++) {
   }
   // 3: one awaited emit at a time.
   {
-    const emitter = client(tempDir('actorlog-emit-bench-'));
+    const emitter = client(tempDir('actorlog-emit-bench-'), mode);
     await emitter.emit(input);
     const waits: number[] = [];
     for (let i = 0; i < Math.min(emits, 500); i++) {
@@ -88,12 +96,22 @@ for (let r = 0; r < repeats; r++) {
     results.durableP99.push(quantile(waits, 0.99));
     await emitter.close();
   }
-  // Ceilings: one signature of the same size, and the old synchronous append + fsync.
+  if (mode === 'batch') continue;
+  // Ceilings: one signature of an event's signing input (header and payload,
+  // base64url), and the old synchronous append + fsync; and what signing a
+  // request of 100 events once costs per event (batch mode, at send time).
   {
-    const bytes = Buffer.from(JSON.stringify({ ...input, id: 'x'.repeat(36), time: new Date().toISOString(), seq: 1 }));
+    const event = eventSchema.parse({ specversion: '1.0', ...input, id: '0'.repeat(36), source: 'gw:bench', time: new Date().toISOString(), seq: 1, prev: '0'.repeat(64) }) as ActorlogEvent;
+    const json = Buffer.from(JSON.stringify(event));
+    const bytes = Buffer.from(`${'x'.repeat(80)}.${json.toString('base64url')}`, 'latin1');
     const t = performance.now();
     for (let i = 0; i < emits; i++) sign(null, bytes, privateKey);
     ceilings.sign.push((performance.now() - t) / emits);
+    const signer = importSigningKey(privateJwk);
+    const batch = Array.from({ length: 100 }, () => event);
+    const b = performance.now();
+    for (let i = 0; i < emits / 100; i++) signBatch(batch, signer);
+    ceilings.batchSignPerEvent.push((performance.now() - b) / emits);
     const file = path.join(tempDir('actorlog-emit-bench-'), 'sync.outbox');
     const n = Math.min(emits, 200);
     const s = performance.now();
@@ -107,10 +125,13 @@ for (let r = 0; r < repeats; r++) {
   }
 }
 
-const p99Median = stats(results.cpuP99).median;
-process.stdout.write(
-  [
-    `emit benchmark: ${emits} emits x ${repeats} repeats (min / median / max over repeats, ms)`,
+const median = (xs: number[]) => stats(xs).median;
+const signMs = median(ceilings.sign);
+const lines = [`emit benchmark: ${emits} emits x ${repeats} repeats (min / median / max over repeats, ms)`];
+for (const mode of MODES) {
+  const results = byMode[mode];
+  lines.push(
+    `signing: '${mode}'`,
     `  emit call, wall time             p50 ${fmt(results.callP50)}`,
     `                                   p99 ${fmt(results.callP99)}`,
     `  emit call, process CPU time      p50 ${fmt(results.cpuP50)}`,
@@ -118,10 +139,14 @@ process.stdout.write(
     `  event-loop busy per emit (all)       ${fmt(results.busyPerEmit)}`,
     `  awaited emit until durable       p50 ${fmt(results.durableP50)}`,
     `                                   p99 ${fmt(results.durableP99)}`,
-    `  ceiling: one Ed25519 signature       ${fmt(ceilings.sign)}`,
-    `  ceiling: sync append + fsync         ${fmt(ceilings.syncWrite)}`,
-    `  ratios (medians): emit CPU p99 / target ${(p99Median / TARGET_P99_MS).toFixed(2)}, emit CPU p99 / signature ${(p99Median / stats(ceilings.sign).median).toFixed(2)}, ` +
-      `sync append+fsync / emit busy ${(stats(ceilings.syncWrite).median / stats(results.busyPerEmit).median).toFixed(1)}`,
-    '',
-  ].join('\n'),
+    `  ratios (medians): emit CPU p50 / signature ${(median(results.cpuP50) / signMs).toFixed(2)}, emit CPU p99 / signature ${(median(results.cpuP99) / signMs).toFixed(2)}, ` +
+      `emit CPU p99 / target ${(median(results.cpuP99) / TARGET_P99_MS).toFixed(2)}, sync append+fsync / emit busy ${(median(ceilings.syncWrite) / median(results.busyPerEmit)).toFixed(1)}`,
+  );
+}
+lines.push(
+  `ceiling: one Ed25519 signature (event-sized input)  ${fmt(ceilings.sign)}`,
+  `ceiling: sync append + fsync per event               ${fmt(ceilings.syncWrite)}`,
+  `batch mode at send time: signBatch of 100, per event ${fmt(ceilings.batchSignPerEvent, 4)}`,
+  '',
 );
+process.stdout.write(lines.join('\n'));

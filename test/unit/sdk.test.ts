@@ -141,6 +141,8 @@ test("signing: 'batch' keeps events as JSON in the outbox and signs each request
 
   const batched = make('batch');
   const ids = await Promise.all([0, 1, 2].map(() => batched.emit(toolCall())));
+  // Unsigned until sent, but validated at emit as ever: what the processor would quarantine never enters the outbox.
+  await assert.rejects(batched.emit({ ...toolCall(), tenant: '' }), (err: unknown) => err instanceof Error && err.name === 'ZodError' && /tenant/.test(err.message));
   assert.equal((await batched.close()).pending, 3);
   const lines = fs.readFileSync(path.join(stateDir, 'gw_sdk.outbox'), 'utf8').split('\n').filter(Boolean);
   assert.deepEqual(lines.map((l) => (JSON.parse(l) as { id: string }).id), ids, 'durable as the JSON that will be signed');
