@@ -243,7 +243,7 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
     (err: unknown) => ctx.logger.error('processor could not join its group', errorFields(err)),
   );
   const app = opts.http
-    ? createService({ name: 'processor', logLevel: config.logLevel, bodyTimeoutMs: config.bodyTimeoutMs, metrics: ctx.metrics, ready: () => ping(ctx.storage) })
+    ? createService({ name: 'processor', component: 'processor', logLevel: config.logLevel, bodyTimeoutMs: config.bodyTimeoutMs, metrics: ctx.metrics, ready: () => ping(ctx.storage) })
     : undefined;
   const processorUrl = app ? await listen(app, config.host, config.processor.port) : undefined;
   return {

@@ -46,6 +46,7 @@ export interface IngestResponse {
 export function buildIngestServer(opts: IngestOptions): FastifyInstance {
   const app = createService({
     name: 'ingest',
+    component: 'ingest',
     logLevel: opts.logLevel,
     bodyLimit: opts.bodyLimit,
     bodyTimeoutMs: opts.bodyTimeoutMs,
@@ -56,10 +57,9 @@ export function buildIngestServer(opts: IngestOptions): FastifyInstance {
   const byAddress = new TokenBuckets(opts.rateLimitAddress / 60, opts.rateLimitAddress);
   const byEmitter = new TokenBuckets(opts.rateLimitEmitter / 60, opts.rateLimitEmitter);
 
-  // A whole request refused before any of its events is read: counted, and
-  // nothing of it is stored.
+  // A whole request refused before any of its events is read: nothing of it
+  // is stored (counted in actorlog_component_errors_total by lib/http.ts).
   function refuse(error: ActorlogError): never {
-    opts.metrics.error('ingest', error.code);
     throw error;
   }
   function limit(buckets: TokenBuckets, key: string, by: 'address' | 'emitter', reply: FastifyReply): void {
@@ -106,13 +106,7 @@ export function buildIngestServer(opts: IngestOptions): FastifyInstance {
           refuse(new ActorlogError('FORBIDDEN', `event ${foreign} claims source ${JSON.stringify(items[foreign]!.inspection.claimed.source)}; the caller is ${JSON.stringify(request.emitter)}`));
         }
       }
-      let outcomes;
-      try {
-        outcomes = await opts.sink.accept(items);
-      } catch (err) {
-        opts.metrics.error('ingest', err instanceof ActorlogError ? err.code : 'INTERNAL');
-        throw err;
-      }
+      const outcomes = await opts.sink.accept(items);
 
       const body: IngestResponse = { accepted: [], rejected: [] };
       outcomes.forEach((o, index) => {
@@ -121,8 +115,8 @@ export function buildIngestServer(opts: IngestOptions): FastifyInstance {
       });
       opts.metrics.batch('ingest', {
         received: items.length,
-        accepted: body.accepted.length,
-        quarantined: countReasons(body.rejected.map((r) => ({ reason: r.code }))),
+        sent: body.accepted.length,
+        discarded: countReasons(body.rejected.map((r) => ({ reason: r.code }))),
         durationMs: performance.now() - started,
       });
       if (body.accepted.length === 0) {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type ServerOptions } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ActorlogError } from './errors.js';
-import type { Metrics } from './metrics.js';
+import type { Component, Metrics } from './metrics.js';
 import { redactUrl } from './redact.js';
 
 declare module 'fastify' {
@@ -23,6 +23,8 @@ export const MAX_PARAM_LENGTH = 1024;
 export interface ServiceOptions {
   // The `name` of the service's log lines.
   name: string;
+  // Whose actorlog_component_errors_total counts the service's error answers.
+  component: Component;
   logLevel: string;
   bodyLimit?: number;
   // A request not received whole (headers and body) in this time is cut off
@@ -103,6 +105,7 @@ export function createService(opts: ServiceOptions): FastifyInstance {
   const app = Fastify(fastifyOptions);
 
   async function answerRefusal(request: FastifyRequest, reply: FastifyReply, error: ActorlogError): Promise<void> {
+    opts.metrics.error(opts.component, error);
     readCallerRequestId(request);
     reply.code(error.statusCode).header('content-type', 'application/json; charset=utf-8').header('x-request-id', request.id);
     let body: unknown = JSON.stringify(error.toJSON());
@@ -124,6 +127,7 @@ export function createService(opts: ServiceOptions): FastifyInstance {
 
   app.setErrorHandler((err, request, reply) => {
     const error = toActorlogError(err);
+    opts.metrics.error(opts.component, error);
     if (error.statusCode >= 500) request.log.error({ err }, 'request failed');
     // RFC 6750: a 401 names the scheme; with a token presented, why it failed.
     if (error.code === 'UNAUTHORIZED')
@@ -131,6 +135,7 @@ export function createService(opts: ServiceOptions): FastifyInstance {
     void reply.status(error.statusCode).send(error.toJSON());
   });
   app.setNotFoundHandler((_request, reply) => {
+    opts.metrics.error(opts.component, 'NOT_FOUND');
     void reply.status(404).send(new ActorlogError('NOT_FOUND').toJSON());
   });
 

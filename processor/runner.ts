@@ -13,7 +13,7 @@
 // storage does; any other error is a bug and stops the batch loudly.
 import { ActorlogError, isRetriable } from '../lib/errors.js';
 import { errorFields, type Logger } from '../lib/logger.js';
-import { countReasons, type Metrics, type Stage } from '../lib/metrics.js';
+import { countReasons, type Metrics } from '../lib/metrics.js';
 import { prepareBatch, storeBatch, type Batch, type BatchDeps } from './batch.js';
 import type { RawRecord } from './pipeline.js';
 import type { QuarantineBudget } from './quarantine-caps.js';
@@ -44,40 +44,40 @@ export interface RunOptions {
   where?: Record<string, unknown>;
 }
 
-const STAGE: Stage = 'processor';
-
-export function codeOf(err: unknown): string {
-  return err instanceof ActorlogError ? err.code : 'INTERNAL';
-}
-
 export async function runBatch(records: RawRecord[], deps: RunnerDeps, opts: RunOptions = {}): Promise<Batch> {
   const started = performance.now();
   const { metrics, logger } = deps;
-  const step = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+  const step = <T>(what: string, fn: () => Promise<T>, component: 'processor' | 'store' = 'processor'): Promise<T> =>
     retryUntilDone(fn, {
       keepGoing: opts.keepGoing ?? (async () => false),
       onError: (err, attempt) => {
-        metrics.error(STAGE, codeOf(err));
+        metrics.error(component, err);
         if (isRetriable(err)) logger.warn(`${what} failed, ${opts.keepGoing ? 'retrying' : 'refusing'} the batch`, { ...errorFields(err), attempt, ...opts.where });
         else logger.error(`${what} failed: a bug, not retried`, { ...errorFields(err), ...opts.where });
       },
     });
 
   const batch = await step('storage', () => prepareBatch(records, deps));
+  // Every refusal, whether quarantine keeps it or a cap only counts it.
+  const discarded = countReasons(batch.quarantined);
   if (deps.quarantineBudget) {
     const { kept, dropped } = deps.quarantineBudget.apply(batch.quarantined);
     batch.quarantined = kept;
     batch.dropped = dropped;
   }
-  await step('storage', () => storeBatch(deps.storage, deps.tables, batch));
+  // The store component: the rows handed to the engine, one batch per insert round.
+  const written = batch.rows.length + batch.quarantined.length;
+  const storing = performance.now();
+  await step('storage', () => storeBatch(deps.storage, deps.tables, batch), 'store');
+  metrics.batch('store', { received: written, sent: written, durationMs: performance.now() - storing });
   // The state the batch staged is current from here: it is stored.
   batch.commit();
   for (const sink of deps.sinks) await step(`sink ${sink.name}`, () => sink.write(batch));
   if (opts.commit) await opts.commit();
-  metrics.batch(STAGE, {
+  metrics.batch('processor', {
     received: records.length,
-    accepted: batch.rows.length,
-    quarantined: countReasons(batch.quarantined),
+    sent: batch.rows.length,
+    discarded,
     redelivered: batch.redelivered,
     durationMs: performance.now() - started,
   });

@@ -114,8 +114,9 @@ export function createAccessLog(storage: Storage, tables: Tables, metrics: Metri
     return done;
   };
 
+  // Counted as what the caller is answered: storage could not take the record.
   const failed = (request: FastifyRequest, err: unknown) => {
-    metrics.error('query', 'ACCESS_LOG_FAILED');
+    metrics.error('query', 'STORAGE_UNAVAILABLE');
     request.log.error({ err }, 'access log write failed');
   };
 

@@ -47,6 +47,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
   const accessLog = createAccessLog(storage, tables, metrics);
   const app = createService({
     name: 'query-api',
+    component: 'query',
     logLevel: opts.logLevel,
     bodyTimeoutMs: opts.bodyTimeoutMs,
     metrics,
@@ -75,6 +76,11 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
   consoleRoutes(app, opts.console);
 
   void app.register(async (scope) => {
+    // Each answer of the API is one batch of the query component: the rows it carried.
+    scope.addHook('onResponse', async (request, reply) => {
+      const rows = request.rowsReturned ?? 0;
+      metrics.batch('query', { received: rows, sent: rows, durationMs: reply.elapsedTime });
+    });
     // Calls that fail authentication share a bucket per address with the same
     // rate, so guessing tokens or flooding without one is limited too.
     const unauthenticated = new TokenBuckets(opts.rateLimit / 60, opts.rateLimit);

@@ -21,6 +21,7 @@ import type { Config } from '../lib/config.js';
 import { ActorlogError } from '../lib/errors.js';
 import { ConcurrencyGate } from '../lib/concurrency.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
 import { errorFields } from '../lib/logger.js';
 import { every, type Periodic } from '../lib/periodic.js';
 import { uuidv7 } from '@actorlog/sdk';
@@ -38,6 +39,8 @@ export interface ReportServiceDeps {
   tables: Tables;
   key: ReportKey;
   logger: Logger;
+  // Each run is one batch of the reports component; absent: not counted (tests of the service alone).
+  metrics?: Metrics;
   config: Pick<Config, 'reports' | 'exportConcurrency'>;
   // Shared with the exports of the query API, so both count against one bound.
   gate?: ConcurrencyGate;
@@ -231,6 +234,7 @@ export class ReportService {
     const name = `${opts.runId}.${randomUUID().slice(0, 8)}`;
     const fileName = `${name}.${EXPORT_EXTENSIONS[definition.format]}`;
     let record: store.RunRecord;
+    const started = performance.now();
     try {
       const dir = this.reportsDir;
       const written = await writeReportFile(path.join(dir, fileName), reportRows(this.deps.storage, this.deps.tables, definition, { from, to }), exportEncoder(definition.format));
@@ -257,7 +261,9 @@ export class ReportService {
       const manifestJws = await this.deps.key.sign(manifest);
       fs.writeFileSync(path.join(dir, `${name}.manifest.jws`), manifestJws, { mode: 0o600, flag: 'wx' });
       record = { ...base, status: 'ok', error: '', row_count: written.rows, bytes: written.bytes, sha256: written.sha256, file: fileName, content: '', manifest_jws: manifestJws };
+      this.deps.metrics?.batch('reports', { received: written.rows, sent: written.rows, durationMs: performance.now() - started });
     } catch (err) {
+      this.deps.metrics?.error('reports', err);
       this.deps.logger.error('report run failed', { report: definition.id, run: opts.runId, ...errorFields(err) });
       record = { ...base, status: 'failed', error: (err as Error).message.slice(0, 2000), row_count: 0, bytes: 0, sha256: '', file: '', content: '', manifest_jws: '' };
     }

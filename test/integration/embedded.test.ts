@@ -186,8 +186,8 @@ describe('embedded mode', () => {
     assert.equal((await api(query, '/readyz', null)).body.status, 'ready');
     assert.equal((await api(ingest, '/readyz', null)).body.status, 'ready');
     const metrics = await api<string>(ingest, '/metrics', null);
-    assert.match(metrics.body, /actorlog_events_received_total\{stage="ingest"\} \d+/);
-    assert.match(metrics.body, /actorlog_events_quarantined_total\{stage="processor",reason="signature_invalid"\} 1/);
+    assert.match(metrics.body, /^actorlog_component_received_events_total\{component="ingest"\} \d+$/m);
+    assert.match(metrics.body, /^actorlog_component_discarded_events_total\{component="processor",reason="signature_invalid"\} 1$/m);
   });
 
   test('stored events survive a restart on the same DATA_DIR', async () => {

@@ -58,7 +58,7 @@ describe('ingest authenticates the emitter', { timeout: 180_000 }, () => {
       ['expired', `Bearer ${ingestToken(gateway.signer, gateway.source, now - 3_600_000)}`],
       ['lives too long', `Bearer ${ingestToken(gateway.signer, gateway.source, now, 86_400)}`],
     ];
-    const errorsBefore = await metric(ingest, 'actorlog_stage_errors_total{stage="ingest",code="UNAUTHORIZED"}');
+    const errorsBefore = await metric(ingest, 'actorlog_component_errors_total{component="ingest",error_code="UNAUTHORIZED",retriable="false"}');
     const [storedBefore, quarantinedBefore] = [await stored(), await quarantined()];
     for (const [name, authorization] of cases) {
       const response = await fetch(`${ingest}/v1/events`, {
@@ -71,7 +71,7 @@ describe('ingest authenticates the emitter', { timeout: 180_000 }, () => {
       assert.equal(body.error.code, 'UNAUTHORIZED', name);
       assert.equal(body.error.retriable, false, name);
     }
-    assert.equal(await metric(ingest, 'actorlog_stage_errors_total{stage="ingest",code="UNAUTHORIZED"}'), errorsBefore + cases.length);
+    assert.equal(await metric(ingest, 'actorlog_component_errors_total{component="ingest",error_code="UNAUTHORIZED",retriable="false"}'), errorsBefore + cases.length);
     assert.equal(await stored(), storedBefore);
     assert.equal(await quarantined(), quarantinedBefore, 'nothing of a refused request reaches quarantine');
 
@@ -154,7 +154,7 @@ describe('ingest rate limits and the development switch', { timeout: 180_000 }, 
       for (let i = 0; i < 6; i++) flood.push((await post(ingest, 'garbage', 'application/jose', null)).status);
       assert.deepEqual(flood, [401, 401, 401, 429, 429, 429]);
       assert.equal(await metric(ingest, 'actorlog_rate_limited_total{stage="ingest",by="address"}'), 3);
-      assert.equal(await metric(ingest, 'actorlog_stage_errors_total{stage="ingest",code="UNAUTHORIZED"}'), 3);
+      assert.equal(await metric(ingest, 'actorlog_component_errors_total{component="ingest",error_code="UNAUTHORIZED",retriable="false"}'), 3);
       assert.equal(Number((await rowsOf<{ n: string }>(ctx, `SELECT count() AS n FROM ${ctx.tables.quarantine}`))[0]!.n), 0);
     });
   });

@@ -54,7 +54,7 @@ describe('intake and query faults', { timeout: 180_000 }, () => {
     const q = running.queryUrl!;
     const metric = async () => {
       const text = (await api(q, '/metrics', null)).body as string;
-      return Number(/^actorlog_stage_errors_total\{stage="query",code="ACCESS_LOG_FAILED"\} (\d+)/m.exec(text)?.[1] ?? 0);
+      return Number(/^actorlog_component_errors_total\{component="query",error_code="STORAGE_UNAVAILABLE",retriable="true"\} (\d+)/m.exec(text)?.[1] ?? 0);
     };
     assert.equal((await api(q, '/v1/events?session=sess-months&limit=5')).status, 200);
     const before = await metric();

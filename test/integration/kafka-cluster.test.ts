@@ -256,7 +256,7 @@ describe('a three-broker Kafka cluster', { timeout: 400_000 }, () => {
     const first = await startProcessor(a);
     let second: Running | undefined;
     const stream = new Stream(ingest.ingestUrl!, emitters);
-    const accepted = (c: Context) => c.metrics.value('actorlog_events_accepted_total', { stage: 'processor' });
+    const accepted = (c: Context) => c.metrics.value('actorlog_component_sent_events_total', { component: 'processor' });
     try {
       stream.start();
       await sleep(3_000);
@@ -276,7 +276,7 @@ describe('a three-broker Kafka cluster', { timeout: 400_000 }, () => {
       await assertAllStoredOnce(t, shared, stream, sources);
       // Counted once the batch is committed, a moment after its rows are visible.
       await eventually(async () => (accepted(a) + bStored >= stream.sent.length ? true : undefined), 'the counters caught up', 30_000).catch(() => undefined);
-      t.diagnostic(`group: first processor stored ${accepted(a)}, second ${bStored} (redelivered: ${a.metrics.value('actorlog_events_redelivered_total', { stage: 'processor' }) + b.metrics.value('actorlog_events_redelivered_total', { stage: 'processor' })})`);
+      t.diagnostic(`group: first processor stored ${accepted(a)}, second ${bStored} (redelivered: ${a.metrics.value('actorlog_component_redelivered_events_total', { component: 'processor' }) + b.metrics.value('actorlog_component_redelivered_events_total', { component: 'processor' })})`);
       assert.equal(accepted(a) + bStored, stream.sent.length, 'each event stored by exactly one processor');
       const breaks = await rowsOf(ctx, `SELECT source FROM ${ctx.tables.chainBreaks} WHERE source IN {sources:Array(String)}`, { sources });
       assert.deepEqual(breaks, [], 'no chain break from a partition changing hands');

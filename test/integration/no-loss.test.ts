@@ -128,7 +128,7 @@ describe('no loss', { timeout: 300_000 }, () => {
 
       await ctx.storage.command({ query: `DETACH TABLE ${ctx.tables.events}` });
       const ids = await produce(config, emitter, 'refusing', 200);
-      await eventually(async () => (ctx.metrics.value('actorlog_stage_errors_total', { stage: 'processor', code: 'STORAGE_UNAVAILABLE' }) >= 2 ? true : undefined), 'failed attempts');
+      await eventually(async () => (ctx.metrics.value('actorlog_component_errors_total', { component: 'store', error_code: 'STORAGE_UNAVAILABLE', retriable: 'true' }) >= 2 ? true : undefined), 'failed attempts');
       await sleep(1_000);
       assert.equal(await committed(), offsetsBefore, 'no offset committed while storage refuses writes');
 

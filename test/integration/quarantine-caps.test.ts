@@ -83,7 +83,7 @@ describe('quarantine caps', { timeout: 180_000 }, () => {
     assert.equal(await metric(ingest, 'actorlog_quarantine_dropped_total{stage="ingest",cap="global",reason="jws_malformed"}'), 2);
     assert.equal(await metric(ingest, 'actorlog_quarantine_truncated_total{stage="ingest"}'), 1);
     // Refused is refused, stored or counted: the stage's totals still add up.
-    assert.equal(await metric(ingest, 'actorlog_events_quarantined_total{stage="ingest",reason="jws_malformed"}'), 15);
+    assert.equal(await metric(ingest, 'actorlog_component_discarded_events_total{component="ingest",reason="jws_malformed"}'), 15);
   });
 
 });

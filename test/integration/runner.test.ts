@@ -6,6 +6,7 @@ import { createProcessorState, type Batch } from '../../processor/batch.js';
 import { KeyResolver } from '../../processor/key-resolver.js';
 import { runBatch, type BatchSink, type RunnerDeps } from '../../processor/runner.js';
 import { ActorlogError } from '../../lib/errors.js';
+import type { MetricName } from '../../lib/metrics.js';
 import type { Context } from '../../cli/services.js';
 import { fullEvent, registeredEmitter, tamper, type TestEmitter } from '../helpers/fixtures.js';
 import { context, rowsOf, testConfig } from '../helpers/services.js';
@@ -25,7 +26,7 @@ describe('batch runner', () => {
     state: createProcessorState(ctx.storage, ctx.tables, ctx.config.processor),
   });
   const records = (list: string[]) => list.map((jws) => ({ value: Buffer.from(jws), receivedAt: Date.now() }));
-  const counter = (name: string) => ctx.metrics.value(name, { stage: 'processor' });
+  const counter = (what: string, component = 'processor') => ctx.metrics.value(`actorlog_component_${what}_events_total` as MetricName, { component });
 
   before(async () => {
     const config = testConfig();
@@ -48,16 +49,20 @@ describe('batch runner', () => {
         seen.push(batch);
       },
     };
-    const before = ['received', 'accepted', 'redelivered'].map((n) => counter(`actorlog_events_${n}_total`));
+    const kinds = ['received', 'sent', 'redelivered'];
+    const before = [...kinds.map((n) => counter(n)), counter('sent', 'store')];
+    const batchesBefore = ctx.metrics.count('actorlog_component_batch_duration_seconds', { component: 'processor' });
     await runBatch(records([good, bad, good]), deps([sink]), { commit: async () => void steps.push('commit') });
     assert.deepEqual(steps, ['sink:1', 'commit']);
     assert.equal(seen[0]!.rows.length, 1);
     assert.equal(seen[0]!.quarantined.length, 1);
     assert.equal(seen[0]!.redelivered, 1);
-    const [received, accepted, redelivered] = ['received', 'accepted', 'redelivered'].map((n, i) => counter(`actorlog_events_${n}_total`) - before[i]!);
-    const quarantined = ctx.metrics.value('actorlog_events_quarantined_total', { stage: 'processor', reason: 'signature_invalid' });
-    assert.deepEqual({ received, accepted, redelivered, quarantined }, { received: 3, accepted: 1, redelivered: 1, quarantined: 1 });
-    assert.ok(ctx.metrics.value('actorlog_batch_seconds_total', { stage: 'processor' }) > 0);
+    const [received, sent, redelivered] = kinds.map((n, i) => counter(n) - before[i]!);
+    const discarded = ctx.metrics.value('actorlog_component_discarded_events_total', { component: 'processor', reason: 'signature_invalid' });
+    assert.deepEqual({ received, sent, redelivered, discarded }, { received: 3, sent: 1, redelivered: 1, discarded: 1 });
+    // The store component wrote the event row and the quarantine row.
+    assert.equal(counter('sent', 'store') - before[3]!, 2);
+    assert.equal(ctx.metrics.count('actorlog_component_batch_duration_seconds', { component: 'processor' }) - batchesBefore, 1);
   });
 
   test('a retriable sink failure is retried while the driver keeps going; nothing is committed before it passes', async () => {

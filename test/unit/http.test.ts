@@ -9,6 +9,7 @@ test('router refusals: 414 and bad URLs in the error shape, recorded, with actor
   const recorded: { id: string; caller?: string; status: number }[] = [];
   const app = createService({
     name: 'test',
+    component: 'query',
     logLevel: 'silent',
     metrics: new Metrics(),
     ready: async () => undefined,
