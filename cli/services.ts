@@ -18,6 +18,7 @@ import { buildIngestServer } from '../ingest/server.js';
 import type { IngestSink } from '../ingest/sink.js';
 import { KeyResolver } from '../processor/key-resolver.js';
 import { startConsumer } from '../processor/consumer.js';
+import { watchConsumerLag } from '../processor/consumer-lag.js';
 import { createProcessorState } from '../processor/batch.js';
 import type { BatchSink, RunnerDeps } from '../processor/runner.js';
 import { VerifyPool } from '../processor/verify-pool.js';
@@ -237,6 +238,7 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
   const extraSinks = [...(siem ? [siem] : []), ...(webhooks ? [webhooks.sink] : [])];
   const consumer = await startConsumer({ ...runnerDeps(ctx, log?.appender, extraSinks), kafka, kafkaConfig: config.kafka });
   const silence = watchSilence(ctx, webhooks);
+  const lag = watchConsumerLag(kafka, { groupId: config.kafka.groupId, topic: config.kafka.topic, intervalMs: config.processor.lagIntervalMs, metrics: ctx.metrics, logger: ctx.logger });
   // Not awaited: ingest and the query API serve while the group rebalances.
   consumer.joined.then(
     () => ctx.logger.info('processor consuming', { topic: config.kafka!.topic, group: config.kafka!.groupId }),
@@ -250,6 +252,7 @@ export async function startProcessor(ctx: Context, opts: { http?: boolean } = {}
     processorUrl,
     async close() {
       await app?.close();
+      await lag.stop();
       await consumer.stop();
       await siem?.close();
       await webhooks?.deliverer.stop();

@@ -115,6 +115,8 @@ export const envSchema = z.object({
   CLOCK_SKEW_FUTURE_MS: positive.default(5 * 60_000),
   CLOCK_SKEW_PAST_MS: positive.default(24 * 3_600_000),
   EMITTER_SILENT_AFTER_MS: positive.default(5 * 60_000),
+  // How often a Kafka processor reads its group's lag for /metrics (docs/metrics.md).
+  PROCESSOR_LAG_INTERVAL_MS: positive.default(10_000),
   LOG_ORIGIN: z.string().regex(/^[^\s+]+$/, 'one word without spaces or "+"').default('actorlog.localhost/log'),
   LOG_CHECKPOINT_MS: positive.default(10_000),
   LOG_CHECKPOINT_DIR: optionalText,
@@ -194,6 +196,7 @@ export interface Config {
     clockSkewFutureMs: number;
     clockSkewPastMs: number;
     emitterSilentAfterMs: number;
+    lagIntervalMs: number;
     quarantineCaps: QuarantineCaps;
   };
   // The transparency log (docs/transparency-log.md): checkpoint origin (also
@@ -323,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockSkewFutureMs: e.CLOCK_SKEW_FUTURE_MS,
       clockSkewPastMs: e.CLOCK_SKEW_PAST_MS,
       emitterSilentAfterMs: e.EMITTER_SILENT_AFTER_MS,
+      lagIntervalMs: e.PROCESSOR_LAG_INTERVAL_MS,
       quarantineCaps: {
         windowMs: e.QUARANTINE_WINDOW_MS,
         rowsPerSource: e.QUARANTINE_CAP_ROWS,
