@@ -128,7 +128,7 @@ describe('no loss', { timeout: 300_000 }, () => {
 
       await ctx.storage.command({ query: `DETACH TABLE ${ctx.tables.events}` });
       const ids = await produce(config, emitter, 'refusing', 200);
-      await eventually(async () => (ctx.metrics.value('actorlog_component_errors_total', { component: 'store', error_code: 'STORAGE_UNAVAILABLE', retriable: 'true' }) >= 2 ? true : undefined), 'failed attempts');
+      await eventually(async () => ((['processor', 'store'] as const).reduce((n, component) => n + ctx.metrics.value('actorlog_component_errors_total', { component, error_code: 'STORAGE_UNAVAILABLE', retriable: 'true' }), 0) >= 2 ? true : undefined), 'failed attempts');
       await sleep(1_000);
       assert.equal(await committed(), offsetsBefore, 'no offset committed while storage refuses writes');
 
