@@ -13,6 +13,7 @@ import type { BearerAuth } from './auth.js';
 import { messagesOf } from './lines.js';
 import { originGuard, type OriginGuard } from './origin.js';
 import { SseTap } from './sse.js';
+import type { ToolPolicy } from './tool-policy.js';
 
 export interface HttpProxyOptions {
   host: string;
@@ -30,6 +31,8 @@ export interface HttpProxyOptions {
   // Host and Origin headers accepted beyond the listen address and the resource's origin.
   allowedHosts?: string[];
   allowedOrigins?: string[];
+  // Tool calls it denies are answered here and never reach the upstream.
+  policy?: ToolPolicy;
 }
 
 export interface RunningHttpProxy {
@@ -131,6 +134,18 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
         return answer(res, status, { error: verdict.error, error_description: verdict.reason }, { 'www-authenticate': auth.challenge(verdict) });
       }
       ctx.claims = verdict.claims;
+    }
+
+    const denial = body.length ? options.policy?.screen(body) : undefined;
+    if (denial) {
+      for (const { message, reason } of denial.refused) observer.refuse(message, ctx, { outcome: 'deny', reason });
+      // Only notifications refused: accepted with no body, as Streamable HTTP answers them.
+      if (denial.answer === undefined) {
+        res.writeHead(202, { 'cache-control': 'no-store' });
+        res.end();
+        return;
+      }
+      return answer(res, denial.refused.length ? 200 : 400, denial.answer);
     }
 
     const headers = forwardedHeaders(req.headers, dropUpstream);

@@ -15,6 +15,11 @@ actorlog mcp-proxy --emitter ID --key FILE --tenant T --listen HOST:PORT --upstr
   --audience URI             the server's audience in events (default: --resource, or the server id)
   --policy-id ID --policy-version V
                              the policy decisions are recorded under (default mcp-proxy / 1)
+  --deny-tool NAME           refuse tools/call of this tool (repeatable; NAME* is a prefix)
+  --allow-tool NAME          refuse tools/call of every tool not named (repeatable; NAME* is a prefix)
+                             Default: every tool allowed. Deny wins over allow. A refused call
+                             never reaches the server: the client gets JSON-RPC error -32003,
+                             and a denied event names the policy id/version and the reason.
   HTTP mode:
   --resource URI             this proxy's canonical URI as clients use it; tokens must name it in aud
   --jwks URL|FILE            the authorization server's JWKS
@@ -43,6 +48,9 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 const allowedHost = z.union([z.literal('*'), z.string().regex(/^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/, 'HOST or HOST:PORT')]);
 const allowedOrigin = z.union([z.literal('*'), httpUrl.refine((value) => /^[a-z]+:\/\/[^/?#]+\/?$/i.test(value), 'an origin: scheme://host[:port]')]);
 
+// A tool name, or a prefix of names ending in `*`.
+const toolPattern = z.string().min(1).max(256);
+
 export const proxyOptionsSchema = z
   .object({
     emitter: z.string().min(1),
@@ -53,6 +61,7 @@ export const proxyOptionsSchema = z
     serverId: z.string().min(1).max(256).optional(),
     audience: z.string().min(1).max(1024).optional(),
     policy: z.object({ id: z.string().min(1), version: z.string().min(1) }),
+    tools: z.object({ allow: z.array(toolPattern), deny: z.array(toolPattern) }),
     command: z.array(z.string()).optional(),
     listen: listen.optional(),
     upstream: httpUrl.optional(),
@@ -98,6 +107,8 @@ export function parseProxyArgs(argv: string[], defaults: { endpoint: string; dat
       audience: { type: 'string' },
       'policy-id': { type: 'string' },
       'policy-version': { type: 'string' },
+      'deny-tool': { type: 'string', multiple: true },
+      'allow-tool': { type: 'string', multiple: true },
       listen: { type: 'string' },
       upstream: { type: 'string' },
       resource: { type: 'string' },
@@ -119,6 +130,7 @@ export function parseProxyArgs(argv: string[], defaults: { endpoint: string; dat
     serverId: values['server-id'],
     audience: values.audience,
     policy: { id: values['policy-id'] ?? 'mcp-proxy', version: values['policy-version'] ?? '1' },
+    tools: { allow: values['allow-tool'] ?? [], deny: values['deny-tool'] ?? [] },
     command,
     listen: values.listen,
     upstream: values.upstream,

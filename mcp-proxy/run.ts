@@ -8,6 +8,7 @@ import { BearerAuth, canonicalResource } from './auth.js';
 import { startHttpProxy, type RunningHttpProxy } from './http.js';
 import type { ProxyOptions } from './options.js';
 import { runStdioProxy } from './stdio.js';
+import { ToolPolicy } from './tool-policy.js';
 
 // How long an exit waits for the outbox to reach ingest; what is left stays
 // in the outbox and goes with the next run.
@@ -54,20 +55,25 @@ export function proxyParts(options: ProxyOptions, log: (line: string) => void) {
     ]);
     if (settled === 'kept' && emitter.pending > 0) log(`${emitter.pending} events kept in ${options.stateDir} for the next run`);
   };
-  return { emitter, observer, close };
+  const policy = new ToolPolicy(options.tools);
+  if (policy.active) {
+    const said = [options.tools.deny.length ? `deny ${options.tools.deny.join(' ')}` : '', options.tools.allow.length ? `allow only ${options.tools.allow.join(' ')}` : ''];
+    log(`tool policy ${options.policy.id}/${options.policy.version}: ${said.filter(Boolean).join('; ')}`);
+  }
+  return { emitter, observer, policy, close };
 }
 
 export async function runStdio(options: ProxyOptions): Promise<number> {
   const log = (line: string) => process.stderr.write(`actorlog mcp-proxy: ${line}\n`);
-  const { observer, close } = proxyParts(options, log);
+  const { observer, policy, close } = proxyParts(options, log);
   const [command, ...args] = options.command!;
-  const code = await runStdioProxy({ command: command!, args, observer, sessionId: uuidv7() });
+  const code = await runStdioProxy({ command: command!, args, observer, policy, sessionId: uuidv7() });
   await close();
   return code;
 }
 
 export async function startHttp(options: ProxyOptions, log: (line: string) => void): Promise<RunningHttpProxy> {
-  const { observer, close } = proxyParts(options, log);
+  const { observer, policy, close } = proxyParts(options, log);
   const auth = options.noAuth
     ? undefined
     : new BearerAuth({
@@ -82,6 +88,7 @@ export async function startHttp(options: ProxyOptions, log: (line: string) => vo
     port: options.listen!.port,
     upstream: options.upstream!,
     observer,
+    policy,
     ...(auth ? { auth } : {}),
     ...(options.upstreamAuthorization ? { upstreamAuthorization: options.upstreamAuthorization } : {}),
     ...(options.resource ? { resource: options.resource } : {}),

@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { McpObserver } from '@actorlog/sdk/mcp';
-import { LineTap, messagesOf } from './lines.js';
+import { LineTap, MAX_OBSERVED_LINE, messagesOf, type Gate } from './lines.js';
+import type { ToolPolicy } from './tool-policy.js';
 
 export interface StdioProxyOptions {
   command: string;
@@ -13,6 +14,8 @@ export interface StdioProxyOptions {
   observer: McpObserver;
   // One stdio connection is one session; its id is stable for the proxy's life.
   sessionId: string;
+  // Tool calls it denies are answered here and never reach the server.
+  policy?: ToolPolicy;
   input?: Readable;
   output?: Writable;
   env?: NodeJS.ProcessEnv;
@@ -25,9 +28,24 @@ export function runStdioProxy(options: StdioProxyOptions): Promise<number> {
   const { observer, sessionId } = options;
   const child = spawn(options.command, options.args, { stdio: ['pipe', 'pipe', 'inherit'], env: options.env ?? process.env });
 
+  const answer = (message: unknown) => output.write(`${JSON.stringify(message)}\n`);
+  // Every line is looked at after it has gone on, except those that may be a
+  // tool call when a policy is set: those are judged first.
+  const gate: Gate | undefined = options.policy?.active
+    ? {
+        hold: (line) => {
+          const denial = options.policy!.screen(line);
+          if (!denial) return false;
+          for (const { message, reason } of denial.refused) observer.refuse(message, { sessionId }, { outcome: 'deny', reason });
+          if (denial.answer !== undefined) answer(denial.answer);
+          return true;
+        },
+        oversized: () => answer({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `message over ${MAX_OBSERVED_LINE} bytes refused: the tool policy cannot judge it` } }),
+      }
+    : undefined;
   const toServer = new LineTap((line) => {
     for (const message of messagesOf(line)) observer.fromClient(message, { sessionId });
-  });
+  }, gate);
   const toClient = new LineTap((line) => {
     for (const message of messagesOf(line)) observer.fromServer(message, sessionId);
   });

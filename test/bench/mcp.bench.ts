@@ -2,7 +2,8 @@
 //  1. the middleware: an official-SDK server called in memory, without and
 //     with auditMcpServer (a real EmitterClient signing into its outbox);
 //  2. the proxy: server-everything called directly and through
-//     `actorlog mcp-proxy`, over Streamable HTTP (bearer JWT checked) and stdio.
+//     `actorlog mcp-proxy`, over Streamable HTTP (bearer JWT checked) and stdio
+//     (without and with a --deny-tool policy).
 // Each repeat calls the tool CALLS times per path, paths interleaved; each
 // figure is min/median/max over REPEATS of the repeat's p50 and p99, with the
 // ratio proxied / direct of the same repeat, and the CPU time the proxy
@@ -178,15 +179,23 @@ async function connected(transport: StreamableHTTPClientTransport | StdioClientT
   return client;
 }
 const stdioProxy = new StdioClientTransport({ command: process.execPath, args: [BIN, ...proxyArgs('everything-stdio'), '--', process.execPath, EVERYTHING, 'stdio'], env: quiet as Record<string, string>, stderr: 'ignore' });
+// With a tool policy, each tools/call line is judged before it goes on (the other lines are not).
+const policyProxy = new StdioClientTransport({
+  command: process.execPath,
+  args: [BIN, ...proxyArgs('everything-stdio-policy'), '--deny-tool', 'get-sum', '--deny-tool', 'trigger-*', '--', process.execPath, EVERYTHING, 'stdio'],
+  env: quiet as Record<string, string>,
+  stderr: 'ignore',
+});
 const paths: [string, Client][] = [
   ['HTTP direct', await connected(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${upstreamPort}/mcp`)))],
   ['HTTP via mcp-proxy', await connected(new StreamableHTTPClientTransport(new URL(proxyUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } }))],
   ['stdio direct', await connected(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }))],
   ['stdio via mcp-proxy', await connected(stdioProxy)],
+  ['stdio via mcp-proxy, policy', await connected(policyProxy)],
 ];
 // The proxy processes, whose CPU per call is measured while their path runs.
-const proxyPids: Record<string, number | null | undefined> = { 'HTTP via mcp-proxy': httpProxy.pid, 'stdio via mcp-proxy': stdioProxy.pid };
-const proxyCpu: Record<string, number[]> = { 'HTTP via mcp-proxy': [], 'stdio via mcp-proxy': [] };
+const proxyPids: Record<string, number | null | undefined> = { 'HTTP via mcp-proxy': httpProxy.pid, 'stdio via mcp-proxy': stdioProxy.pid, 'stdio via mcp-proxy, policy': policyProxy.pid };
+const proxyCpu: Record<string, number[]> = { 'HTTP via mcp-proxy': [], 'stdio via mcp-proxy': [], 'stdio via mcp-proxy, policy': [] };
 const proxy: Record<string, { p50: number; p99: number }[]> = Object.fromEntries(paths.map(([name]) => [name, []]));
 for (const [, client] of paths) await timeCalls(client, 'echo', { message: 'warm' });
 for (let r = 0; r < REPEATS; r++) {
@@ -202,6 +211,8 @@ for (let r = 0; r < REPEATS; r++) {
 const pick = (names: string[]) => Object.fromEntries(names.map((n) => [n, proxy[n]!]));
 report('mcp-proxy over Streamable HTTP (bearer JWT checked on every request)', 'the HTTP proxy', pick(['HTTP direct', 'HTTP via mcp-proxy']), 'HTTP direct', 'HTTP via mcp-proxy');
 report('mcp-proxy over stdio', 'the stdio proxy', pick(['stdio direct', 'stdio via mcp-proxy']), 'stdio direct', 'stdio via mcp-proxy');
+report('mcp-proxy over stdio with --deny-tool (tool calls judged before they go on)', 'proxy + policy', pick(['stdio direct', 'stdio via mcp-proxy, policy']), 'stdio direct', 'stdio via mcp-proxy, policy');
+report('the tool policy alone', 'the policy', pick(['stdio via mcp-proxy', 'stdio via mcp-proxy, policy']), 'stdio via mcp-proxy', 'stdio via mcp-proxy, policy');
 console.log(`\nproxy process CPU per call, all threads, its 2 events signed and queued included (ms, min / median / max)`);
 for (const [name, list] of Object.entries(proxyCpu)) console.log(`  ${name.padEnd(28)} ${spread(list)}`);
 console.log(`load average while measuring: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`);

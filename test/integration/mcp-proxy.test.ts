@@ -72,10 +72,10 @@ describe('actorlog mcp-proxy', () => {
     await running?.close();
   });
 
-  const stdioProxy = (serverId: string, server: string[]) =>
+  const stdioProxy = (serverId: string, server: string[], extra: string[] = []) =>
     new StdioClientTransport({
       command: process.execPath,
-      args: [BIN, 'mcp-proxy', '--emitter', source, '--key', keyFile, '--tenant', 'acme', '--endpoint', ingest, '--state-dir', tempDir(), '--server-id', serverId, '--', ...server],
+      args: [BIN, 'mcp-proxy', '--emitter', source, '--key', keyFile, '--tenant', 'acme', '--endpoint', ingest, '--state-dir', tempDir(), '--server-id', serverId, ...extra, '--', ...server],
       env: { ...(process.env as Record<string, string>), DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
       stderr: 'ignore',
     });
@@ -142,6 +142,33 @@ describe('actorlog mcp-proxy', () => {
     const fine = (await api(query, '/v1/events?server=everything-stdio&result_is_error=false&limit=200')).body.events as any[];
     assert.deepEqual(fine.map((r) => r.id).sort(), ids(false));
     assert.ok(fine.every((r) => r.type === 'mcp.tool.result' && r.result_is_error === false));
+  });
+
+  test('stdio tool policy: a denied call never reaches server-everything, the client gets a JSON-RPC error, the denial is recorded with the policy', async () => {
+    const everything = [process.execPath, EVERYTHING, 'stdio'];
+    const policy = ['--allow-tool', 'echo', '--allow-tool', 'get-*', '--deny-tool', 'get-sum', '--policy-id', 'tools-policy', '--policy-version', '3'];
+    const client = officialClient('guarded');
+    await client.connect(stdioProxy('everything-policy', everything, policy));
+    assert.ok((await client.listTools()).tools.some((t) => t.name === 'get-sum'), 'listing is not the policy\'s business');
+    const echo = await client.callTool({ name: 'echo', arguments: { message: 'allowed' } });
+    assert.match(JSON.stringify(echo.content), /allowed/);
+    await assert.rejects(client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }), (err: any) => err.code === -32003 && /tool "get-sum" is denied \(--deny-tool\)/.test(err.message));
+    await assert.rejects(
+      client.callTool({ name: 'trigger-sampling-request', arguments: { prompt: 'hi', maxTokens: 5 } }),
+      (err: any) => err.code === -32003 && /not an allowed tool/.test(err.message),
+    );
+    // The connection goes on after a denial, on the fast path as before.
+    const again = await client.callTool({ name: 'echo', arguments: { message: 'still here' } });
+    assert.match(JSON.stringify(again.content), /still here/);
+    await client.close();
+
+    const rows = await eventsOf('server=everything-policy', 6);
+    const calls = rows.filter((r) => r.type === 'mcp.tool.call');
+    assert.deepEqual(calls.map((r) => `${r.tool_name} ${r.outcome}`).sort(), ['echo allow', 'echo allow', 'get-sum deny', 'trigger-sampling-request deny']);
+    const denied = calls.find((r) => r.tool_name === 'get-sum');
+    assert.deepEqual([denied.policy_id, denied.policy_version, denied.decided_by, denied.decision_reason], ['tools-policy', '3', 'gateway', 'tool "get-sum" is denied (--deny-tool)']);
+    // No result came back for a call the server never received.
+    assert.deepEqual(rows.filter((r) => r.type === 'mcp.tool.result').map((r) => r.tool_name), ['echo', 'echo']);
   });
 
   test('stdio, server-filesystem: reads and writes as directly, write recorded with its intent', async () => {
@@ -309,6 +336,25 @@ describe('actorlog mcp-proxy', () => {
       assert.ok(forgedCall, 'a refused tool call is recorded as a denied call');
       assert.equal(forgedCall.human_sub, '');
       assert.ok(rows.some((r) => r.outcome === 'deny' && r.decision_reason === 'no bearer token'));
+    });
+
+    test('HTTP tool policy: a denied call gets a JSON-RPC error from the proxy and never reaches the upstream', async () => {
+      const upstream = await observedUpstream();
+      const proxy = await proxyTo(upstream.url, 'observed-policy', {}, ['--deny-tool', 'who*']);
+      try {
+        const client = officialClient('guarded-http');
+        await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { authorization: `Bearer ${await token({ sub: 'alice' })}` } } }));
+        await client.listTools();
+        const before = upstream.seen.length;
+        await assert.rejects(client.callTool({ name: 'whoami', arguments: { n: 1 } }), (err: any) => err.code === -32003 && /tool "whoami" is denied/.test(err.message));
+        assert.equal(upstream.seen.length, before, 'the denied call was not relayed');
+        await client.close();
+      } finally {
+        await proxy.close();
+        upstream.close();
+      }
+      const rows = await eventsOf('server=observed-policy&tool=whoami', 1);
+      assert.deepEqual(rows.map((r) => [r.type, r.outcome, r.policy_id, r.human_sub, r.decision_reason]), [['mcp.tool.call', 'deny', 'mcp-proxy', 'alice', 'tool "whoami" is denied (--deny-tool)']]);
     });
 
     test('the upstream never sees the client token; it gets the configured credential', async () => {

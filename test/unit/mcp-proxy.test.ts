@@ -3,12 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { LineTap, messagesOf } from '../../mcp-proxy/lines.js';
+import { LineTap, MAX_OBSERVED_LINE, messagesOf } from '../../mcp-proxy/lines.js';
 import { SseTap } from '../../mcp-proxy/sse.js';
 import { canonicalResource, metadataUrl } from '../../mcp-proxy/auth.js';
 import { parseProxyArgs } from '../../mcp-proxy/options.js';
 import { originGuard } from '../../mcp-proxy/origin.js';
 import { commandName } from '../../mcp-proxy/run.js';
+import { mayCallTool, ToolPolicy } from '../../mcp-proxy/tool-policy.js';
 import { ActorlogError } from '../../lib/errors.js';
 
 async function through(tap: LineTap | SseTap, chunks: (string | Buffer)[]): Promise<Buffer> {
@@ -43,6 +44,49 @@ test('a callback that throws does not stop the stream', async () => {
     ['a\n', 'b\n'],
   );
   assert.equal(out.toString(), 'a\nb\n');
+});
+
+test('tool policy: deny wins over allow, prefixes, escaped method names, batches refused whole, unreadable calls refused', () => {
+  const policy = new ToolPolicy({ allow: ['echo', 'get-*'], deny: ['get-sum'] });
+  const call = (name: unknown, id: unknown = 1) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
+  const screen = (text: string) => policy.screen(Buffer.from(text));
+  assert.equal(screen(call('echo')), undefined);
+  assert.equal(screen(call('get-env')), undefined);
+  assert.deepEqual(screen(call('get-sum', 7))!.answer, { jsonrpc: '2.0', id: 7, error: { code: -32003, message: 'denied by policy: tool "get-sum" is denied (--deny-tool)' } });
+  assert.match((screen(call('rm')) as any).refused[0].reason, /not an allowed tool/);
+  assert.match((screen(call(42)) as any).refused[0].reason, /not an allowed tool/);
+  // The method name written with JSON escapes is still a tool call.
+  assert.ok(screen('{"jsonrpc":"2.0","id":2,"method":"tools\\/call","params":{"name":"rm"}}'));
+  assert.ok(screen('{"jsonrpc":"2.0","id":2,"method":"\\u0074ools/call","params":{"name":"rm"}}'));
+  assert.ok(screen('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"\\u0072m"}}'));
+  // Other methods, notifications and answers are not its business, and are not even parsed.
+  assert.equal(mayCallTool(Buffer.from('{"jsonrpc":"2.0","id":3,"method":"tools/list"}')), false);
+  assert.equal(screen('{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"tools/call"}]}}'), undefined);
+  // A batch with one denied call: every request in it answered, none passed on.
+  const batch = screen(`[${call('echo', 1)},${call('rm', 2)},{"jsonrpc":"2.0","method":"notifications/progress"}]`)!;
+  assert.deepEqual((batch.answer as any[]).map((a) => [a.id, a.error.code]), [[1, -32003], [2, -32003]]);
+  assert.match(batch.refused[0]!.reason, /same batch: tool "rm"/);
+  assert.equal(batch.refused.length, 3);
+  // A denied call sent as a notification: refused, nothing to answer.
+  assert.equal(screen(JSON.stringify({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'rm' } }))!.answer, undefined);
+  // Not JSON the proxy can read, but naming tools/call: refused rather than passed on unjudged.
+  assert.equal((screen('{"method":"tools/call", oops}')!.answer as any).error.code, -32700);
+  assert.equal(new ToolPolicy({ allow: [], deny: [] }).screen(Buffer.from(call('rm'))), undefined, 'no policy: everything passes');
+});
+
+test('stdio gate: a held line is not passed on, the rest pass byte for byte; a line too long to judge is dropped and said', async () => {
+  const seen: string[] = [];
+  let oversized = 0;
+  const gate = { hold: (line: Buffer) => line.includes('"deny"'), oversized: () => void oversized++ };
+  const out = await through(new LineTap((line) => seen.push(line), gate), ['{"a":1}\n{"deny":', '1}\n{"b":2}\n']);
+  assert.equal(out.toString(), '{"a":1}\n{"b":2}\n');
+  assert.deepEqual(seen, ['{"a":1}\n', '{"b":2}\n']);
+  const big = Buffer.alloc(MAX_OBSERVED_LINE + 10, 0x61);
+  const after = await through(new LineTap(() => undefined, gate), [big.subarray(0, 1000), big.subarray(1000), '\n{"c":3}\n']);
+  assert.equal(after.toString(), '{"c":3}\n');
+  assert.equal(oversized, 1);
+  const failing = { hold: () => { throw new Error('bug'); }, oversized: () => undefined };
+  assert.equal((await through(new LineTap(() => undefined, failing), ['{"x":1}\n'])).length, 0, 'a gate that fails holds the line');
 });
 
 test('SSE: events joined from data lines, CRLF split across chunks, bytes unchanged', async () => {
@@ -90,6 +134,8 @@ test('options: one mode at a time, HTTP needs a resource and a JWKS unless --no-
   assert.deepEqual(allowing.allowedOrigins, ['http://localhost:6274', '*']);
   refused(['--listen', '127.0.0.1:9000', '--upstream', 'http://x/mcp', '--no-auth', '--allowed-origin', 'http://localhost:6274/app'], /an origin/);
   refused(['--listen', '127.0.0.1:9000', '--upstream', 'http://x/mcp', '--no-auth', '--allowed-host', 'evil.example/x'], /HOST or HOST:PORT/);
+  assert.deepEqual(stdio.tools, { allow: [], deny: [] });
+  assert.deepEqual(parseProxyArgs([...base, '--deny-tool', 'rm', '--deny-tool', 'delete_*', '--allow-tool', 'echo', '--', 'srv'], defaults).tools, { allow: ['echo'], deny: ['rm', 'delete_*'] });
   assert.equal(commandName(['npx', '-y', '@modelcontextprotocol/server-everything']), 'server-everything');
   assert.equal(commandName(['/usr/bin/node', 'dist/index.js']), 'index.js');
   assert.equal(commandName(['mcp-server-git']), 'mcp-server-git');
