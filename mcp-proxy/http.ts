@@ -12,6 +12,7 @@ import type { McpObserver, RequestContext } from '@actorlog/sdk/mcp';
 import type { BearerAuth } from './auth.js';
 import { messagesOf } from './lines.js';
 import { originGuard, type OriginGuard } from './origin.js';
+import { RefusalLimit, type RefusalStats } from './refusal-limit.js';
 import { SseTap } from './sse.js';
 import type { ToolPolicy } from './tool-policy.js';
 
@@ -33,6 +34,11 @@ export interface HttpProxyOptions {
   allowedOrigins?: string[];
   // Tool calls it denies are answered here and never reach the upstream.
   policy?: ToolPolicy;
+  // Refusals recorded per client address and window; beyond, 429 and counted
+  // (default 20 a minute; limit 0: every refusal recorded).
+  refusalLimit?: { limit: number; windowMs: number };
+  // Told when an address's window ends with refusals counted beyond the limit.
+  log?: (line: string) => void;
 }
 
 export interface RunningHttpProxy {
@@ -40,6 +46,8 @@ export interface RunningHttpProxy {
   // What the DNS rebinding check accepts, defaults included.
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
+  // Refused requests: all, recorded as events, and answered 429 beyond the limit.
+  stats: RefusalStats;
   close(): Promise<void>;
 }
 
@@ -84,6 +92,12 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
   const mcpPath = auth ? new URL(auth.resource).pathname : upstream.pathname;
   const metadataPath = auth ? new URL(auth.metadataUrl).pathname : undefined;
   const dropUpstream = new Set(['authorization', 'cookie']);
+  const refusalOptions = options.refusalLimit ?? { limit: 20, windowMs: 60_000 };
+  const refusals = new RefusalLimit({
+    ...refusalOptions,
+    onLimited: (address, counted) => options.log?.(`${counted} refused requests from ${address} answered 429 and counted, not recorded (over ${refusalOptions.limit} in ${refusalOptions.windowMs / 1000} s)`),
+  });
+  const sweeper = setInterval(() => refusals.sweep(), Math.max(1_000, refusalOptions.windowMs)).unref();
 
   // Set once the port is known (it may be 0 until then), before any request.
   let guard: OriginGuard;
@@ -115,23 +129,28 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
       ...(req.socket.remoteAddress ? { clientIp: req.socket.remoteAddress } : {}),
     };
 
-    const refuse = (reason: string, refused: RequestContext) => {
+    // A refusal is recorded as denied events and answered, unless its address
+    // is over its limit: then it is answered 429 and counted.
+    const refuse = (reason: string, refused: RequestContext, reply: () => void) => {
+      const taken = refusals.take(req.socket.remoteAddress);
+      if (!taken.recorded) {
+        return answer(res, 429, { jsonrpc: '2.0', id: null, error: { code: -32000, message: 'too many refused requests from this address' } }, { 'retry-after': String(taken.retryAfterSeconds) });
+      }
       for (const message of messages) observer.refuse(message, refused, { outcome: 'deny', reason });
       if (messages.length === 0) observer.refuse({ id: 'http', method: `http/${req.method ?? 'GET'}` }, refused, { outcome: 'deny', reason });
+      reply();
     };
     // MCP transports: an invalid Origin MUST get 403, whatever the token says.
     const rebinding = badHost ?? guard.checkOrigin(one(req.headers.origin));
-    if (rebinding) {
-      refuse(rebinding, ctx);
-      return forbidden(rebinding);
-    }
+    if (rebinding) return refuse(rebinding, ctx, () => forbidden(rebinding));
 
     if (auth) {
       const verdict = await auth.verify(one(req.headers.authorization));
       if (!verdict.ok) {
-        refuse(verdict.reason, verdict.claims ? { ...ctx, claims: verdict.claims } : ctx);
         const status = verdict.error === 'invalid_request' && verdict.reason !== 'no bearer token' ? 400 : 401;
-        return answer(res, status, { error: verdict.error, error_description: verdict.reason }, { 'www-authenticate': auth.challenge(verdict) });
+        return refuse(verdict.reason, verdict.claims ? { ...ctx, claims: verdict.claims } : ctx, () =>
+          answer(res, status, { error: verdict.error, error_description: verdict.reason }, { 'www-authenticate': auth.challenge(verdict) }),
+        );
       }
       ctx.claims = verdict.claims;
     }
@@ -219,7 +238,10 @@ export async function startHttpProxy(options: HttpProxyOptions): Promise<Running
     url: `http://${host}:${address.port}${mcpPath}`,
     allowedHosts: guard.allowedHosts,
     allowedOrigins: guard.allowedOrigins,
+    stats: refusals.stats,
     close: async () => {
+      clearInterval(sweeper);
+      refusals.sweep(true);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       agent.destroy();

@@ -34,6 +34,11 @@ actorlog mcp-proxy --emitter ID --key FILE --tenant T --listen HOST:PORT --upstr
                              and the --resource origin; anything else gets 403.
                              MCP_PROXY_ALLOWED_HOSTS / MCP_PROXY_ALLOWED_ORIGINS
                              (environment, comma-separated) add to them too.
+  --refusal-limit N          refused requests (bad token, wrong audience, bad Host or Origin)
+                             recorded as denied events per client address (IPv6: per /64)
+                             and window; beyond it they are answered 429 with Retry-After and
+                             only counted (default 20; 0: record every refusal)
+  --refusal-window SECONDS   that window (default 60)
   MCP_PROXY_UPSTREAM_AUTHORIZATION (environment): the Authorization header sent
   upstream; the client's own token is never forwarded.`;
 
@@ -74,6 +79,8 @@ export const proxyOptionsSchema = z
     allowedHosts: z.array(allowedHost),
     allowedOrigins: z.array(allowedOrigin),
     upstreamAuthorization: z.string().min(1).optional(),
+    refusalLimit: z.coerce.number().int().min(0).max(1_000_000),
+    refusalWindowS: z.coerce.number().int().min(1).max(86_400),
   })
   .superRefine((o, ctx) => {
     const stdio = Boolean(o.command?.length);
@@ -119,6 +126,8 @@ export function parseProxyArgs(argv: string[], defaults: { endpoint: string; dat
       'no-auth': { type: 'boolean' },
       'allowed-host': { type: 'string', multiple: true },
       'allowed-origin': { type: 'string', multiple: true },
+      'refusal-limit': { type: 'string' },
+      'refusal-window': { type: 'string' },
     },
   });
   const parsed = proxyOptionsSchema.safeParse({
@@ -143,6 +152,8 @@ export function parseProxyArgs(argv: string[], defaults: { endpoint: string; dat
     allowedHosts: [...(values['allowed-host'] ?? []), ...list(env.MCP_PROXY_ALLOWED_HOSTS)],
     allowedOrigins: [...(values['allowed-origin'] ?? []), ...list(env.MCP_PROXY_ALLOWED_ORIGINS)],
     upstreamAuthorization: env.MCP_PROXY_UPSTREAM_AUTHORIZATION || undefined,
+    refusalLimit: values['refusal-limit'] ?? 20,
+    refusalWindowS: values['refusal-window'] ?? 60,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');

@@ -94,11 +94,15 @@ export async function startHttp(options: ProxyOptions, log: (line: string) => vo
     ...(options.resource ? { resource: options.resource } : {}),
     allowedHosts: options.allowedHosts,
     allowedOrigins: options.allowedOrigins,
+    refusalLimit: { limit: options.refusalLimit, windowMs: options.refusalWindowS * 1000 },
+    log,
   });
   return {
     ...running,
     close: async () => {
       await running.close();
+      const { refused, recorded, limited } = running.stats;
+      if (refused) log(`refused requests: ${refused} (${recorded} recorded as events, ${limited} answered 429 and counted)`);
       await close();
     },
   };

@@ -357,6 +357,40 @@ describe('actorlog mcp-proxy', () => {
       assert.deepEqual(rows.map((r) => [r.type, r.outcome, r.policy_id, r.human_sub, r.decision_reason]), [['mcp.tool.call', 'deny', 'mcp-proxy', 'alice', 'tool "whoami" is denied (--deny-tool)']]);
     });
 
+    test('refused requests beyond the per-address limit are answered 429 and counted, not recorded; good requests still pass', async () => {
+      const upstream = await observedUpstream();
+      const proxy = await proxyTo(upstream.url, 'observed-limited', {}, ['--refusal-limit', '3', '--refusal-window', '600']);
+      try {
+        const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: { n: 1 } } });
+        const post = (headers: Record<string, string>) =>
+          fetch(proxy.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body });
+        const wrongAudience = `Bearer ${await token({ sub: 'mallory' }, 'https://other.example/mcp')}`;
+        const statuses: number[] = [];
+        const attempts: Record<string, string>[] = [{}, { authorization: wrongAudience }, { origin: 'https://evil.example' }, { authorization: wrongAudience }, {}, { origin: 'https://evil.example' }];
+        for (const headers of attempts) {
+          const res = await post(headers);
+          statuses.push(res.status);
+          if (res.status === 429) {
+            assert.ok(Number(res.headers.get('retry-after')) > 0 && Number(res.headers.get('retry-after')) <= 600);
+            assert.match(((await res.json()) as any).error.message, /too many refused requests/);
+          } else await res.arrayBuffer();
+        }
+        assert.deepEqual(statuses, [401, 401, 403, 429, 429, 429]);
+        assert.equal(upstream.seen.length, 0, 'no refused request reached the upstream');
+        // A valid client from the same address is not held back by the refusals.
+        const client = officialClient('after-refusals');
+        await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { authorization: `Bearer ${await token({ sub: 'alice' })}` } } }));
+        assert.match(JSON.stringify((await client.callTool({ name: 'whoami', arguments: { n: 2 } })).content), /n=2/);
+        await client.close();
+        assert.deepEqual(proxy.stats, { refused: 6, recorded: 3, limited: 3 });
+      } finally {
+        await proxy.close();
+        upstream.close();
+      }
+      const rows = await eventsOf('server=observed-limited&outcome=deny', 3);
+      assert.equal(rows.length, 3, 'only the refusals within the limit are recorded');
+    });
+
     test('the upstream never sees the client token; it gets the configured credential', async () => {
       const upstream = await observedUpstream();
       const { seen } = upstream;

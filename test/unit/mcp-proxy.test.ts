@@ -10,6 +10,7 @@ import { parseProxyArgs } from '../../mcp-proxy/options.js';
 import { originGuard } from '../../mcp-proxy/origin.js';
 import { commandName } from '../../mcp-proxy/run.js';
 import { mayCallTool, ToolPolicy } from '../../mcp-proxy/tool-policy.js';
+import { addressKey, RefusalLimit } from '../../mcp-proxy/refusal-limit.js';
 import { ActorlogError } from '../../lib/errors.js';
 
 async function through(tap: LineTap | SseTap, chunks: (string | Buffer)[]): Promise<Buffer> {
@@ -89,6 +90,30 @@ test('stdio gate: a held line is not passed on, the rest pass byte for byte; a l
   assert.equal((await through(new LineTap(() => undefined, failing), ['{"x":1}\n'])).length, 0, 'a gate that fails holds the line');
 });
 
+test('refusal limit: per address and window, beyond it 429 and counted, the count said when the window ends; IPv6 by /64', () => {
+  let now = 1_000_000;
+  const said: [string, number][] = [];
+  const limit = new RefusalLimit({ limit: 2, windowMs: 60_000, maxAddresses: 3, now: () => now, onLimited: (a, n) => void said.push([a, n]) });
+  assert.deepEqual([limit.take('10.0.0.1'), limit.take('10.0.0.1')], [{ recorded: true }, { recorded: true }]);
+  assert.deepEqual(limit.take('::ffff:10.0.0.1'), { recorded: false, retryAfterSeconds: 60 }, 'an IPv4-mapped address is the same address');
+  now += 30_500;
+  assert.deepEqual(limit.take('10.0.0.1'), { recorded: false, retryAfterSeconds: 30 });
+  assert.deepEqual(limit.take('10.0.0.2'), { recorded: true }, 'another address has its own window');
+  assert.deepEqual(limit.stats, { refused: 5, recorded: 3, limited: 2 });
+  now += 30_000;
+  limit.sweep();
+  assert.deepEqual(said, [['10.0.0.1', 2]]);
+  assert.deepEqual(limit.take('10.0.0.1'), { recorded: true }, 'a new window');
+  // Bounded: past maxAddresses the oldest window closes early (and says its count).
+  for (const a of ['10.0.0.3', '10.0.0.4', '10.0.0.5']) limit.take(a);
+  assert.equal(addressKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  assert.equal(addressKey('2001:DB8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
+  assert.equal(addressKey('::1'), '0:0:0:0::/64');
+  assert.equal(addressKey(undefined), 'unknown');
+  const off = new RefusalLimit({ limit: 0, windowMs: 1000 });
+  for (let i = 0; i < 100; i++) assert.deepEqual(off.take('10.0.0.9'), { recorded: true });
+});
+
 test('SSE: events joined from data lines, CRLF split across chunks, bytes unchanged', async () => {
   const seen: string[] = [];
   const stream = 'event: message\r\nid: 1\r\ndata: {"a":\r\ndata: 1}\r\n\r\n: comment\n\ndata: {"b":2}\r';
@@ -135,6 +160,9 @@ test('options: one mode at a time, HTTP needs a resource and a JWKS unless --no-
   refused(['--listen', '127.0.0.1:9000', '--upstream', 'http://x/mcp', '--no-auth', '--allowed-origin', 'http://localhost:6274/app'], /an origin/);
   refused(['--listen', '127.0.0.1:9000', '--upstream', 'http://x/mcp', '--no-auth', '--allowed-host', 'evil.example/x'], /HOST or HOST:PORT/);
   assert.deepEqual(stdio.tools, { allow: [], deny: [] });
+  assert.deepEqual([stdio.refusalLimit, stdio.refusalWindowS], [20, 60]);
+  refused(['--refusal-limit=-1', '--', 'srv'], /refusalLimit/);
+  refused(['--refusal-window', 'soon', '--', 'srv'], /refusalWindowS/);
   assert.deepEqual(parseProxyArgs([...base, '--deny-tool', 'rm', '--deny-tool', 'delete_*', '--allow-tool', 'echo', '--', 'srv'], defaults).tools, { allow: ['echo'], deny: ['rm', 'delete_*'] });
   assert.equal(commandName(['npx', '-y', '@modelcontextprotocol/server-everything']), 'server-everything');
   assert.equal(commandName(['/usr/bin/node', 'dist/index.js']), 'index.js');
