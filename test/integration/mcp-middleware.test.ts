@@ -22,6 +22,7 @@ import { auditMcpServer, DENIED_ERROR_CODE, type AuditOptions } from '@actorlog/
 import { startAll, type Running } from '../../cli/services.js';
 import { registeredEmitter, tempDir, type TestEmitter } from '../helpers/fixtures.js';
 import { api, context, testConfig } from '../helpers/services.js';
+import { assertAuditedRows, assertResultsSigned } from '../helpers/audited-session.js';
 
 const RESOURCE = 'http://127.0.0.1/notes-mcp';
 const ISSUER = 'https://idp.test.example';
@@ -150,24 +151,16 @@ describe('MCP middleware', () => {
     const { body } = await api(query, `/v1/events?session=${sessionId}&limit=50`);
     const rows = body.events as any[];
     const by = (type: string, tool: string) => rows.find((r) => r.type === type && r.tool_name === tool);
-    assert.deepEqual(rows.map((r) => `${r.type} ${r.tool_name} ${r.outcome}`).sort(), [
-      'mcp.tool.call delete_note allow',
-      'mcp.tool.call read_note allow',
-      'mcp.tool.call wipe deny',
-      'mcp.tool.result delete_note ',
-      'mcp.tool.result read_note ',
-    ]);
+    assertAuditedRows(rows, {
+      events: ['mcp.tool.call delete_note allow', 'mcp.tool.call read_note allow', 'mcp.tool.call wipe deny', 'mcp.tool.result delete_note ', 'mcp.tool.result read_note '],
+      server_id: 'notes',
+      server_audience: RESOURCE,
+      source: 'mcp:notes',
+    });
     for (const row of rows) {
-      assert.equal(row.human_sub, 'alice');
-      assert.equal(row.human_email, 'alice@acme.example');
-      assert.deepEqual(row.actor_chain, ['agent:planner', 'agent:desk']);
       assert.equal(row.agent_id, 'agent:planner');
-      assert.equal(row.agent_name, 'desk-client');
-      assert.equal(row.server_id, 'notes');
-      assert.equal(row.server_audience, RESOURCE);
       assert.equal(row.token_client_id, 'desk-agent');
       assert.equal(row.delegation_mode, 'obo_exchange');
-      assert.equal(row.source, 'mcp:notes');
     }
     const readCall = by('mcp.tool.call', 'read_note');
     assert.equal(readCall.tool_intent, 'read');
@@ -178,9 +171,7 @@ describe('MCP middleware', () => {
     assert.deepEqual([wipe.policy_id, wipe.policy_version, wipe.decision_reason, wipe.decided_by], ['notes-policy', '7', 'wipe needs an approval', 'server']);
     assert.ok(!rows.some((r) => r.type === 'mcp.tool.result' && r.tool_name === 'wipe'), 'a denied call never ran');
 
-    const outcome = async (tool: string) => (await api(query, `/v1/events/${by('mcp.tool.result', tool).id}`)).body.signed.payload.result;
-    assert.equal((await outcome('read_note')).is_error, false);
-    assert.equal((await outcome('delete_note')).is_error, true);
+    await assertResultsSigned(query, rows);
     // The result as columns: the failed call is found by a filter, not by reading each event.
     assert.equal(by('mcp.tool.result', 'delete_note').result_is_error, true);
     assert.equal(by('mcp.tool.result', 'read_note').result_is_error, false);

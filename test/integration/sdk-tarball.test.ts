@@ -16,6 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { startAll, type Running } from '../../cli/services.js';
 import { registeredEmitter, tempDir, type TestEmitter } from '../helpers/fixtures.js';
 import { api, context, eventually, testConfig } from '../helpers/services.js';
+import { assertAuditedRows, assertResultsSigned } from '../helpers/audited-session.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -204,26 +205,12 @@ describe('packed @actorlog/sdk in a scratch project', () => {
       'the scratch server events in the query API',
       30_000,
     );
-    assert.deepEqual(rows.map((r) => `${r.type} ${r.tool_name} ${r.outcome}`).sort(), [
-      'mcp.tool.call delete_note allow',
-      'mcp.tool.call read_note allow',
-      'mcp.tool.result delete_note ',
-      'mcp.tool.result read_note ',
-    ]);
-    for (const row of rows) {
-      assert.equal(row.human_sub, 'alice');
-      assert.equal(row.human_email, 'alice@acme.example');
-      assert.deepEqual(row.actor_chain, ['agent:planner', 'agent:desk']);
-      assert.equal(row.agent_name, 'desk-client');
-      assert.equal(row.server_id, 'scratch-notes');
-      assert.equal(row.server_audience, RESOURCE);
-      assert.equal(row.source, 'mcp:scratch-notes');
-    }
-    const resultOf = async (tool: string) => {
-      const row = rows.find((r) => r.type === 'mcp.tool.result' && r.tool_name === tool);
-      return (await api(query, `/v1/events/${row.id}`)).body.signed.payload.result;
-    };
-    assert.equal((await resultOf('read_note')).is_error, false);
-    assert.equal((await resultOf('delete_note')).is_error, true);
+    assertAuditedRows(rows, {
+      events: ['mcp.tool.call delete_note allow', 'mcp.tool.call read_note allow', 'mcp.tool.result delete_note ', 'mcp.tool.result read_note '],
+      server_id: 'scratch-notes',
+      server_audience: RESOURCE,
+      source: 'mcp:scratch-notes',
+    });
+    await assertResultsSigned(query, rows);
   });
 });
