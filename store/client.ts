@@ -119,6 +119,22 @@ export function select<T>(storage: Storage, query: string, params: Record<string
   return guarded(async () => (await storage.query({ query, query_params: params, format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings } : {}) })).json<T>());
 }
 
+// What the engine itself reports for one query (its own elapsed time and the
+// rows and bytes it read), the answer itself discarded: the ceiling the
+// search benchmark sets the query API's times against.
+export interface QueryStatistics {
+  elapsedMs: number;
+  rowsRead: number;
+  bytesRead: number;
+}
+export function queryStatistics(storage: Storage, query: string, params: Record<string, unknown> = {}): Promise<QueryStatistics> {
+  return guarded(async () => {
+    const { statistics } = await (await storage.query({ query, query_params: params, format: 'JSON' })).json<unknown>();
+    if (!statistics) throw new Error('the engine returned no statistics');
+    return { elapsedMs: statistics.elapsed * 1000, rowsRead: Number(statistics.rows_read), bytesRead: Number(statistics.bytes_read) };
+  });
+}
+
 const STREAM_BLOCK_ROWS = 2_048;
 
 // Rows of one parameterised query in chunks as storage produces them, for

@@ -26,12 +26,25 @@ const EVENT_INDEXES: [string, keyof typeof EVENT_COLUMNS][] = [
   ['idx_id', 'id'],
 ];
 
+// The events table's projections: the same rows in another order, for the
+// entry points the sorting key does not serve and a bloom filter cannot
+// narrow (an agent acts all day long, so nearly every granule holds every
+// agent). Narrow on purpose: a search finds its page's keys here, then reads
+// those rows from the table (store/search.ts), so the copy is the key
+// columns and the one it is ordered by. On a ReplacingMergeTree a projection
+// needs to know what a merge that drops copies does to it: rebuild it.
+export const EVENT_PROJECTIONS: [string, string][] = [
+  ['by_agent', 'SELECT tenant, agent_id, human_sub, time, id ORDER BY tenant, agent_id, time, id'],
+];
+const EVENT_PROJECTION_SETTING = "deduplicate_merge_projection_mode = 'rebuild'";
+
 // The events table as the migrations leave it, under another name and with
 // the variations the insert benchmark weighs (test/bench/store-levers.bench.ts).
 export interface EventTableOptions {
   derivedEventJson?: boolean;
   eventCodec?: string;
   indexes?: 'all' | 'none' | 'coarse';
+  projections?: boolean;
 }
 export function eventTableDdl(table: string, options: EventTableOptions = {}): string {
   const columns = Object.entries(EVENT_COLUMNS).map(([name, c]) => {
@@ -41,8 +54,9 @@ export function eventTableDdl(table: string, options: EventTableOptions = {}): s
   });
   const granularity = options.indexes === 'coarse' ? 8 : 4;
   const indexes = options.indexes === 'none' ? [] : EVENT_INDEXES.map(([name, column]) => `INDEX ${name} ${column} TYPE bloom_filter GRANULARITY ${granularity}`);
-  return `CREATE TABLE ${table} (${[...columns, ...indexes].join(', ')})
-    ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, human_sub, time, id)`;
+  const projections = options.projections === false ? [] : EVENT_PROJECTIONS.map(([name, select]) => `PROJECTION ${name} (${select})`);
+  return `CREATE TABLE ${table} (${[...columns, ...indexes, ...projections].join(', ')})
+    ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, human_sub, time, id)${projections.length ? ` SETTINGS ${EVENT_PROJECTION_SETTING}` : ''}`;
 }
 
 export interface Migration {
@@ -430,6 +444,21 @@ export const MIGRATIONS: Migration[] = [
       // What the target answered (is_error, error code, duration), so a
       // search can ask for the calls that failed without reading event_json.
       ...eventColumnsDdl(16).map((c) => `ALTER TABLE ${db}.events ADD COLUMN IF NOT EXISTS ${c}`),
+    ],
+  },
+  {
+    version: 18,
+    name: 'events: a projection by agent for searches',
+    statements: (db) => [
+      // Searches by agent read the page's keys from this projection, a few
+      // granules instead of the whole table (docs/performance.md). Existing
+      // parts get it through the MATERIALIZE mutation, which runs in the
+      // background; until a part has it, a search reads that part as before.
+      `ALTER TABLE ${db}.events MODIFY SETTING ${EVENT_PROJECTION_SETTING}`,
+      ...EVENT_PROJECTIONS.flatMap(([name, select]) => [
+        `ALTER TABLE ${db}.events ADD PROJECTION IF NOT EXISTS ${name} (${select})`,
+        `ALTER TABLE ${db}.events MATERIALIZE PROJECTION ${name}`,
+      ]),
     ],
   },
 ];

@@ -94,12 +94,24 @@ export function searchConditions(search: Filters, scope: TenantScope, params: Re
   return where;
 }
 
-export function buildEventSearch(
-  table: string,
-  search: EventSearch,
-  scope: TenantScope,
-  columns = LIST_COLUMNS,
-): { query: string; params: Record<string, unknown>; limit: number } {
+// A page is found in two steps. The keys step finds the page's sorting keys
+// newest first, reading only the key and the filtered columns and without
+// FINAL, so the engine sorts narrow rows (top-N) and projections
+// (migration 18) can answer it. The rows step then reads the wide rows of
+// those keys alone, by primary key, with FINAL as every read of events.
+// (Reading every column of every matching row with FINAL, then sorting, cost
+// about 1 s at a million events; docs/performance.md.)
+export interface PageKey {
+  tenant: string;
+  human_sub: string;
+  time: string;
+  id: string;
+}
+export const PAGE_KEY = 'tenant, human_sub, time, id';
+
+// The keys step's SQL: `keys_limit` keys (at least limit + 1; one more than
+// the page tells whether another page exists).
+export function buildEventSearch(table: string, search: EventSearch, scope: TenantScope): { query: string; params: Record<string, unknown>; limit: number } {
   const params: Record<string, unknown> = {};
   const where = searchConditions(search, scope, params);
   if (search.cursor !== undefined) {
@@ -108,13 +120,46 @@ export function buildEventSearch(
     params.cursor_time = cursor.time;
     params.cursor_id = cursor.id;
   }
-  // One row more than asked tells whether another page exists.
   params.limit_plus_one = search.limit + 1;
-  const query = `SELECT ${columns} FROM ${table} FINAL
+  params.keys_limit = search.limit + 1;
+  const query = `SELECT ${PAGE_KEY} FROM ${table}
     WHERE ${where.join(' AND ')}
     ORDER BY time DESC, id DESC
-    LIMIT {limit_plus_one:UInt32}`;
+    LIMIT {keys_limit:UInt32}`;
   return { query, params, limit: search.limit };
+}
+
+// The rows step's SQL: the rows of these keys (distinct), newest first. The
+// key columns' conditions let the primary key, the time range and the id
+// index narrow the read to the granules that hold them.
+export function buildRowsByKeys(table: string, keys: readonly PageKey[], scope: TenantScope, columns = LIST_COLUMNS): { query: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {
+    key_tenants: [...new Set(keys.map((k) => k.tenant))],
+    key_humans: [...new Set(keys.map((k) => k.human_sub))],
+    key_ids: keys.map((k) => k.id),
+    key_from: keys.reduce((min, k) => (k.time < min ? k.time : min), keys[0]!.time),
+    key_to: keys.reduce((max, k) => (k.time > max ? k.time : max), keys[0]!.time),
+  };
+  const query = `SELECT ${columns} FROM ${table} FINAL
+    WHERE ${tenantCondition(scope, 'tenant', params)} AND tenant IN {key_tenants:Array(String)} AND human_sub IN {key_humans:Array(String)}
+      AND time >= {key_from:DateTime64(3, 'UTC')} AND time <= {key_to:DateTime64(3, 'UTC')} AND id IN {key_ids:Array(String)}
+    ORDER BY time DESC, id DESC`;
+  return { query, params };
+}
+
+// The newest distinct keys of a search, at most limit + 1. Copies of one
+// event (a redelivery racing its first insert, until the engine merges
+// them) share the whole key, so they are counted once; should copies leave
+// fewer than limit + 1 distinct keys in a full answer, ask for more.
+export async function pageKeys(storage: Storage, table: string, search: EventSearch, scope: TenantScope): Promise<PageKey[]> {
+  const { query, params, limit } = buildEventSearch(table, search, scope);
+  for (;;) {
+    const asked = params.keys_limit as number;
+    const rows = await select<PageKey>(storage, query, params);
+    const distinct = [...new Map(rows.map((r) => [`${r.time}\u0000${r.id}`, r])).values()];
+    if (distinct.length > limit || rows.length < asked) return distinct.slice(0, limit + 1);
+    params.keys_limit = asked * 4;
+  }
 }
 
 export type SearchRow = Record<string, unknown> & { id: string; time: string };
@@ -133,11 +178,13 @@ export async function searchPage(
   scope: TenantScope,
   { withStoredEvent = false }: SearchOptions = {},
 ): Promise<{ page: SearchRow[]; next: string | null }> {
-  const { query, params, limit } = buildEventSearch(table, search, scope, withStoredEvent ? `* REPLACE (${STORED_JWS} AS raw_jws)` : LIST_COLUMNS);
+  const keys = await pageKeys(storage, table, search, scope);
+  if (keys.length === 0) return { page: [], next: null };
+  const { query, params } = buildRowsByKeys(table, keys, scope, withStoredEvent ? `* REPLACE (${STORED_JWS} AS raw_jws)` : LIST_COLUMNS);
   const rows = await select<SearchRow>(storage, query, params);
-  const page = rows.slice(0, limit);
+  const page = rows.slice(0, search.limit);
   const last = page[page.length - 1];
-  return { page, next: rows.length > limit && last ? encodeCursor({ time: last.time, id: last.id }) : null };
+  return { page, next: keys.length > search.limit && last ? encodeCursor({ time: last.time, id: last.id }) : null };
 }
 
 // Rows per query of a streamed search: the engine sorts one slice at a
@@ -201,9 +248,15 @@ export interface Histogram {
   buckets: { start: string; events: number; denied: number; flagged: number }[];
 }
 
-// The search's events counted over its window in equal buckets (default
-// window: the last 24 hours), empty buckets included.
-export async function searchHistogram(storage: Storage, table: string, search: Filters, scope: TenantScope, buckets: number, now = Date.now()): Promise<Histogram> {
+// The histogram's SQL: the search's events counted per bucket of step_ms
+// over [from, to) (default window: the last 24 hours).
+export function buildHistogram(
+  table: string,
+  search: Filters,
+  scope: TenantScope,
+  buckets: number,
+  now = Date.now(),
+): { query: string; params: Record<string, unknown>; from: number; to: number; step: number } {
   const window = searchWindow(search, now);
   const to = window.to ?? now;
   const from = window.from ?? to - 86_400_000;
@@ -211,13 +264,17 @@ export async function searchHistogram(storage: Storage, table: string, search: F
   const step = Math.max(1, Math.ceil((to - from) / buckets));
   const params: Record<string, unknown> = { from_ms: from, step_ms: step };
   const where = searchConditions({ ...search, since: undefined, from: new Date(from).toISOString(), to: new Date(to).toISOString() }, scope, params, now);
-  const rows = await select<{ bucket: string; events: string; denied: string; flagged: string }>(
-    storage,
-    `SELECT intDiv(toUnixTimestamp64Milli(time) - {from_ms:Int64}, {step_ms:Int64}) AS bucket, count() AS events,
+  const query = `SELECT intDiv(toUnixTimestamp64Milli(time) - {from_ms:Int64}, {step_ms:Int64}) AS bucket, count() AS events,
             countIf(outcome = 'deny') AS denied, countIf(notEmpty(flags)) AS flagged
-     FROM ${table} FINAL WHERE ${where.join(' AND ')} GROUP BY bucket ORDER BY bucket`,
-    params,
-  );
+     FROM ${table} FINAL WHERE ${where.join(' AND ')} GROUP BY bucket ORDER BY bucket`;
+  return { query, params, from, to, step };
+}
+
+// The search's events counted over its window in equal buckets, empty
+// buckets included.
+export async function searchHistogram(storage: Storage, table: string, search: Filters, scope: TenantScope, buckets: number, now = Date.now()): Promise<Histogram> {
+  const { query, params, from, to, step } = buildHistogram(table, search, scope, buckets, now);
+  const rows = await select<{ bucket: string; events: string; denied: string; flagged: string }>(storage, query, params);
   const counted = new Map(rows.map((r) => [Number(r.bucket), r]));
   const count = Math.ceil((to - from) / step);
   return {

@@ -1,6 +1,6 @@
 // What each insert lever is worth on the events table, in one run: the real
 // table and insert beside variants that change one thing each (a single copy
-// of the event the other way, the codec of the event copies, the skip indexes, the text
+// of the event the other way, the codec of the event copies, the skip indexes, the projection, the text
 // format, the batch size, insert settings). Every variant is interleaved with
 // the others in each repeat, so a noisy neighbour slows all alike.
 // Usage: node dist/test/bench/store-levers.bench.js [ROWS] [REPEATS] [VARIANT,...]
@@ -35,6 +35,7 @@ const VARIANTS: Record<string, Variant> = {
   'one copy the other way (event_json an ALIAS)': { whole: true, table: { derivedEventJson: true } },
   'event copies LZ4': { table: { eventCodec: 'LZ4' } },
   'event copies ZSTD(1)': { table: { eventCodec: 'ZSTD(1)' } },
+  'no projection (before migration 18)': { table: { projections: false } },
   'no skip indexes': { table: { indexes: 'none' } },
   'skip indexes GRANULARITY 8': { table: { indexes: 'coarse' } },
   'CSV': { format: 'CSV' },
