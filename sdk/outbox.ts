@@ -85,7 +85,6 @@ function seqOf(line: string): number {
   return typeof seq === 'number' ? seq : 0;
 }
 
-
 export class Outbox {
   private readonly outboxFile: string;
   private readonly stateFile: string;
