@@ -9,9 +9,10 @@ import { listKeys, revokeKey, rotateKey } from '../keys/lifecycle.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { importPublicJwk } from '../keys/import.js';
-import { setEmitterTenants } from '../keys/registry.js';
+import { setEmitterJwksUrl, setEmitterTenants } from '../keys/registry.js';
+import { checkJwksUrl } from '../keys/jwks-url.js';
 
-const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] [--out FILE] | import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|- | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
+const usage = 'usage: actorlog keys generate|rotate --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] [--out FILE] | import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|- | jwks-url --emitter ID [--tenant T ...] URL | revoke --emitter ID --kid KID [--at TIME] | list [--emitter ID]';
 
 // A new file for a private key: its folder made 0700 if missing, the file 0600,
 // refused if it exists (a key is never overwritten).
@@ -64,6 +65,13 @@ export async function keysCommand(config: Config, args: string[]): Promise<numbe
     const key = await importPublicJwk(file, emitter, jwk, { ...(values.alg ? { alg: values.alg } : {}), ...(values.tenant ? { tenants: values.tenant } : {}) });
     process.stdout.write(`${key.kid}\n`);
     process.stderr.write(`registered public key ${key.kid} (${key.alg}) for ${emitter} in ${file}\n`);
+    return 0;
+  }
+  if (action === 'jwks-url') {
+    if (!emitter || !positionals[1]) throw new ActorlogError('BAD_REQUEST', usage);
+    const url = checkJwksUrl(positionals[1]);
+    setEmitterJwksUrl(file, emitter, url, values.tenant);
+    process.stderr.write(`${emitter} verifies with the keys published at ${url} (fetched and cached; refreshed every 5 minutes)\n`);
     return 0;
   }
   const algOption = values.alg ?? 'EdDSA';

@@ -35,6 +35,8 @@ const USAGE = `actorlog <command> [options]
   keys list [--emitter ID]   every registered key with its state and times
   keys import --emitter ID [--alg EdDSA|Ed25519|ES256] [--tenant T ...] FILE|-
                              register an existing public JWK (a KMS or HSM key)
+  keys jwks-url --emitter ID [--tenant T ...] URL
+                             the emitter's keys are those its JWKS URL publishes
   emit --emitter ID --key FILE [--endpoint URL] [--state-dir DIR] [FILE|-]
                              sign JSON events (array, object or NDJSON) and send them
   sign --emitter ID --key FILE --seq N [--alg EdDSA|Ed25519|ES256] [FILE|-]

@@ -76,7 +76,7 @@ function runnerDeps(ctx: Context, log: LogAppender | undefined, extraSinks: Batc
     metrics,
     logger,
     sinks: batchSinks(ctx, log, extraSinks),
-    keys: new KeyResolver(config.keysFile),
+    keys: new KeyResolver(config.keysFile, { onError: (url, message) => logger.warn(`emitter JWKS ${url} not fetched (last good set kept): ${message}`) }),
     eventMaxBytes: config.ingest.eventMaxBytes,
     skew: { futureMs: config.processor.clockSkewFutureMs, pastMs: config.processor.clockSkewPastMs },
     state: createProcessorState(storage, tables, config.processor),
@@ -204,7 +204,7 @@ export async function startIngest(ctx: Context): Promise<Running> {
     metrics: ctx.metrics,
     logLevel: config.logLevel,
     bodyTimeoutMs: config.bodyTimeoutMs,
-    keys: new KeyResolver(config.keysFile),
+    keys: new KeyResolver(config.keysFile, { onError: (url, message) => ctx.logger.warn(`emitter JWKS ${url} not fetched (last good set kept): ${message}`) }),
     ...config.ingest,
   });
   const ingestUrl = await listen(app, config.host, config.ingest.port);

@@ -40,6 +40,9 @@ export const registrySchema = z.object({
       // The tenants this emitter may report for; unset means any. A gateway of
       // one customer cannot then write into another's audit trail.
       tenants: z.array(z.string().min(1)).optional(),
+      // Where the emitter publishes more of its public keys (keys/jwks-url.ts):
+      // a kid not registered here is looked up in that set.
+      jwks_url: z.string().min(1).optional(),
     }),
   ),
 });
@@ -95,5 +98,13 @@ export function setEmitterTenants(file: string, emitter: string, tenants: string
   const registry = readRegistry(file);
   const entry = (registry.emitters[emitter] ??= { keys: [] });
   entry.tenants = tenants;
+  writeRegistry(file, registry);
+}
+
+export function setEmitterJwksUrl(file: string, emitter: string, url: string, tenants?: string[]): void {
+  const registry = readRegistry(file);
+  const entry = (registry.emitters[emitter] ??= { keys: [] });
+  entry.jwks_url = url;
+  if (tenants && tenants.length > 0) entry.tenants = tenants;
   writeRegistry(file, registry);
 }

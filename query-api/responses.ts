@@ -179,6 +179,7 @@ export const ANSWERS: Record<string, Answer> = {
   },
   getV1AdminKeys: { description: 'Registered emitter keys (public data)', json: z.object({ keys: z.array(key) }) },
   postV1AdminKeys: { status: 201, description: 'The key registered', json: key },
+  postV1AdminKeysJwksUrl: { status: 201, description: 'The JWKS URL registered', json: z.object({ emitter: z.string(), jwks_url: z.string() }) },
   postV1Reports: { status: 201, description: 'The report defined', json: reportDefinition },
   getV1Reports: { description: 'Report definitions', json: z.object({ reports: z.array(reportDefinition) }) },
   patchV1ReportsId: { description: 'The definition as changed', json: reportDefinition },

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { listKeys } from '../../keys/lifecycle.js';
 import { importPublicJwk } from '../../keys/import.js';
-import { readRegistry } from '../../keys/registry.js';
+import { readRegistry, setEmitterJwksUrl } from '../../keys/registry.js';
+import { checkJwksUrl } from '../../keys/jwks-url.js';
 import { ActorlogError } from '../../lib/errors.js';
 import { listAccessLog } from '../../store/access-log.js';
 import { listDeliveries } from '../../store/webhooks.js';
@@ -90,6 +91,37 @@ export function adminRoutes(app: App, deps: RouteDeps): void {
       const key = await importPublicJwk(deps.keysFile, emitter, jwk, { ...(alg ? { alg } : {}), ...(tenants ? { tenants } : {}) });
       request.rowsReturned = 1;
       return reply.status(201).send(key);
+    },
+  );
+
+  // Or the URL where the emitter publishes its public keys (a JWK set): a
+  // kid not registered is looked up there (fetched and cached by each verifier).
+  app.post(
+    '/v1/admin/keys/jwks-url',
+    {
+      schema: {
+        summary: "Register an emitter's JWKS URL (https; http only to loopback): its keys verify while the set lists them",
+        tags: ['admin'],
+        body: z.strictObject({
+          emitter: identifier,
+          url: z.string().min(1).max(2048),
+          tenants: z.array(identifier).max(64).optional(),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const scope = access(request, 'admin');
+      const { emitter, url, tenants } = request.body;
+      if (scope.tenants !== null) {
+        const wanted = [...(readRegistry(deps.keysFile).emitters[emitter]?.tenants ?? []), ...(tenants ?? [])];
+        if (wanted.length === 0 || !wanted.every((t) => scope.tenants!.includes(t))) {
+          throw new ActorlogError('FORBIDDEN', 'a tenant admin registers keys only for emitters bound to its own tenants (give tenants)');
+        }
+      }
+      const jwksUrl = checkJwksUrl(url);
+      setEmitterJwksUrl(deps.keysFile, emitter, jwksUrl, tenants);
+      request.rowsReturned = 1;
+      return reply.status(201).send({ emitter, jwks_url: jwksUrl });
     },
   );
 

@@ -5,13 +5,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Ajv } from 'ajv';
 import { EmitterClient } from '@actorlog/sdk';
 import { startAll, startQueryApi, type Context, type Running } from '../../cli/services.js';
 import { runDemo, traceIdOf } from '../../cli/demo.js';
 import { registeredEmitter, tempDir, toolCall } from '../helpers/fixtures.js';
 import { testIdp, type TestIdp } from '../helpers/idp.js';
-import { api, context, post, testConfig } from '../helpers/services.js';
+import { api, context, eventually, post, testConfig } from '../helpers/services.js';
 
 describe('query API', { timeout: 120_000 }, () => {
   let ctx: Context;
@@ -380,6 +382,39 @@ describe('query API', { timeout: 120_000 }, () => {
     assert.ok(listed.body.keys.some((k: any) => k.emitter === 'gw:kms-api' && k.kid === 'kms-api-1'));
     const log = await get('/v1/admin/access-log?sub=admin-kms', admin);
     assert.ok(log.body.calls.some((c: any) => c.route === '/v1/admin/keys' && c.status === 201));
+  });
+
+  test("admins register an emitter's JWKS URL; events signed with a key it publishes pass ingest and come back", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const kid = 'kms-url-1';
+    const jwks = http.createServer((_req, res) => {
+      res.setHeader('content-type', 'application/jwk-set+json');
+      res.end(JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' }] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+      const send = (token: string, body: unknown) =>
+        fetch(`${q}/v1/admin/keys/jwks-url`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const admin = await idp.token({ sub: 'admin-jwks', roles: ['admin'], tenant: 'acme' });
+      assert.equal((await send(acme, { emitter: 'kms:url', url, tenants: ['acme'] })).status, 403);
+      const plain = await send(admin, { emitter: 'kms:url', url: 'http://keys.example/jwks', tenants: ['acme'] });
+      assert.equal(plain.status, 400);
+      assert.match(((await plain.json()) as any).error.message, /https/);
+      const created = await send(admin, { emitter: 'kms:url', url, tenants: ['acme'] });
+      assert.equal(created.status, 201);
+      assert.deepEqual(await created.json(), { emitter: 'kms:url', jwks_url: url });
+
+      const client = new EmitterClient({ endpoint: running.ingestUrl!, source: 'kms:url', privateJwk: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'EdDSA' } as any, stateDir: tempDir() });
+      const id = await client.emit(toolCall({ attrs: { provisioned: 'jwks-url' } }));
+      const closed = await client.close();
+      assert.equal(closed.pending, 0, 'ingest took the events: the ingest token verified against the published key');
+      const row = await eventually(async () => (await get(`/v1/events?attr=provisioned:jwks-url`)).body.events?.[0], 'the event signed with the published key');
+      assert.deepEqual([row.id, row.source, row.kid], [id, 'kms:url', kid]);
+    } finally {
+      jwks.closeAllConnections();
+      jwks.close();
+    }
   });
 
   test('rate limit per caller, with the documented error shape', async () => {
