@@ -129,7 +129,7 @@ export function buildEventSearch(table: string, search: EventSearch, scope: Tena
   return { query, params, limit: search.limit };
 }
 
-// The rows step's SQL: the rows of these keys (distinct), newest first. The
+// The rows step's SQL: the rows of these distinct keys, newest first. The
 // key columns' conditions let the primary key, the time range and the id
 // index narrow the read to the granules that hold them.
 export function buildRowsByKeys(table: string, keys: readonly PageKey[], scope: TenantScope, columns = LIST_COLUMNS): { query: string; params: Record<string, unknown> } {
@@ -143,7 +143,12 @@ export function buildRowsByKeys(table: string, keys: readonly PageKey[], scope: 
   const query = `SELECT ${columns} FROM ${table} FINAL
     WHERE ${tenantCondition(scope, 'tenant', params)} AND tenant IN {key_tenants:Array(String)} AND human_sub IN {key_humans:Array(String)}
       AND time >= {key_from:DateTime64(3, 'UTC')} AND time <= {key_to:DateTime64(3, 'UTC')} AND id IN {key_ids:Array(String)}
-    ORDER BY time DESC, id DESC`;
+    ORDER BY time DESC, id DESC
+    LIMIT {key_count:UInt32}`;
+  // The LIMIT (never below the rows asked) lets the engine read the wide
+  // columns of the rows it returns only, not of every row of the granules it
+  // reads (lazy materialisation).
+  params.key_count = keys.length;
   return { query, params };
 }
 
