@@ -2,6 +2,7 @@
 // health and readiness probes, and Prometheus metrics.
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type ServerOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { ActorlogError } from './errors.js';
 import type { Component, Metrics } from './metrics.js';
@@ -11,6 +12,9 @@ declare module 'fastify' {
   interface FastifyRequest {
     // The caller's own X-Request-Id, bounded, kept beside actorlog's id.
     callerRequestId?: string;
+    // Refused at the connection (a body timeout) and recorded as such: the
+    // framework's later answer to the dead socket is no answer to record.
+    refusedAtConnection?: boolean;
   }
 }
 
@@ -36,7 +40,28 @@ export interface ServiceOptions {
   // Records every answer before it is sent (an onSend hook), refusals by the
   // framework included; may replace the answer (the query API's access log).
   record?: (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
+  // Records a refusal at the connection (408, 431, malformed HTTP) before it
+  // is answered; false when it could not be recorded (then 503 is answered).
+  recordRefusal?: (refusal: ConnectionRefusal) => Promise<boolean>;
 }
+
+// A request refused at the connection, before (or instead of) any route.
+export interface ConnectionRefusal {
+  // actorlog's own: the request's when the framework had begun it, else a new one.
+  requestId: string;
+  // The framework's request, when its headers had arrived (a body timeout).
+  request?: FastifyRequest;
+  reply?: FastifyReply;
+  // From the request line when it could be read, else ''.
+  method: string;
+  url: string;
+  callerRequestId?: string;
+  status: number;
+  clientIp: string;
+}
+
+// The request line of a refused request's first bytes, when they hold one.
+const REQUEST_LINE = /^([A-Z]{1,16}) ([\x21-\x7e]{1,8192}) HTTP\/1\.[01]\r?\n/;
 
 export function createService(opts: ServiceOptions): FastifyInstance {
   const bodyTimeoutMs = opts.bodyTimeoutMs ?? 30_000;
@@ -79,13 +104,28 @@ export function createService(opts: ServiceOptions): FastifyInstance {
       (this as FastifyInstance).log.warn({ code: error.code, cause: code, remoteAddress: socket.remoteAddress }, 'request refused at the connection');
       // As Node does: answer only when no answer of this request has begun.
       const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-      if (socket.writable && !inFlight?.headersSent) {
-        const body = JSON.stringify(error.toJSON());
-        socket.write(
-          `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
-        );
+      if (!socket.writable || inFlight?.headersSent) {
+        socket.destroy(err);
+        return;
       }
-      socket.destroy(err);
+      const refusal = connectionRefusal(err, socket, error.statusCode);
+      const answer = (answered: ActorlogError) => {
+        if (socket.destroyed) return;
+        const body = JSON.stringify(answered.toJSON());
+        socket.write(
+          `HTTP/1.1 ${answered.statusCode} ${STATUS_CODES[answered.statusCode]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nX-Request-Id: ${refusal.requestId}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        socket.destroy(err);
+      };
+      if (!opts.recordRefusal) return answer(error);
+      // Recorded before the answer, like every other answer: the socket is
+      // held (it reads nothing more) until the row is stored; no record, no answer.
+      socket.pause();
+      const unrecorded = () => {
+        (this as FastifyInstance).log.error({ requestId: refusal.requestId }, 'access log write failed');
+        answer(new ActorlogError('STORAGE_UNAVAILABLE', 'the access log cannot be written'));
+      };
+      void opts.recordRefusal(refusal).then((recorded) => (recorded ? answer(error) : unrecorded()), unrecorded);
     },
     // actorlog names each request itself: a caller-chosen id could collide
     // with another request's or carry anything. The caller's id is kept apart.
@@ -104,6 +144,34 @@ export function createService(opts: ServiceOptions): FastifyInstance {
   };
   const app = Fastify(fastifyOptions);
 
+  // The framework's request of each raw request whose headers arrived, so a
+  // body timeout is recorded under the request's own id and caller.
+  const begun = new WeakMap<object, { request: FastifyRequest; reply: FastifyReply }>();
+
+  function connectionRefusal(err: unknown, socket: Duplex, status: number): ConnectionRefusal {
+    const incoming = (socket as { parser?: { incoming?: { method?: string; url?: string; headers?: Record<string, unknown> } | null } }).parser?.incoming ?? undefined;
+    const known = incoming ? begun.get(incoming) : undefined;
+    if (known) known.request.refusedAtConnection = true;
+    let method = incoming?.method ?? '';
+    let url = incoming?.url ?? '';
+    if (!incoming) {
+      // Before the headers were whole: only the first bytes, if they hold a request line.
+      const raw = (err as { rawPacket?: Buffer }).rawPacket;
+      const line = raw ? REQUEST_LINE.exec(raw.subarray(0, 8300).toString('latin1')) : null;
+      if (line) [, method = '', url = ''] = line;
+    }
+    const callerHeader = incoming?.headers?.['x-request-id'];
+    return {
+      requestId: known?.request.id ?? randomUUID(),
+      ...(known ? known : {}),
+      method,
+      url: redactUrl(url),
+      ...(typeof callerHeader === 'string' && CALLER_REQUEST_ID.test(callerHeader) ? { callerRequestId: callerHeader } : {}),
+      status,
+      clientIp: (socket as { remoteAddress?: string }).remoteAddress ?? '',
+    };
+  }
+
   async function answerRefusal(request: FastifyRequest, reply: FastifyReply, error: ActorlogError): Promise<void> {
     opts.metrics.error(opts.component, error);
     readCallerRequestId(request);
@@ -120,6 +188,7 @@ export function createService(opts: ServiceOptions): FastifyInstance {
   }
 
   app.addHook('onRequest', async (request, reply) => {
+    begun.set(request.raw, { request, reply });
     readCallerRequestId(request);
     void reply.header('x-request-id', request.id);
   });

@@ -6,8 +6,12 @@
 // - a streamed answer (exports): a row (`stream_started`) before the first
 //   byte, and one more when the stream ends (`stream_completed`) or the caller
 //   or storage cut it short (`stream_aborted`), with the rows sent so far;
-// - refusals the framework answers before any route runs (bad URL, 404, 414,
-//   malformed requests) go through the same recorder.
+// - refusals the framework answers before any route runs (bad URL, 404, 414)
+//   go through the same recorder;
+// - refusals at the connection (408 body timeout, 431 headers too large,
+//   malformed HTTP) are recorded before their answer too (`recordRefusal`),
+//   with the method and path when the request line could be read, and the
+//   caller when the headers had arrived and authenticated; no header is stored.
 // Secrets in the URL are redacted (lib/redact.ts); the request id is
 // actorlog's own, the caller's X-Request-Id is kept beside it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -17,6 +21,7 @@ import { toClickHouseTime } from '../lib/time.js';
 import type { Metrics } from '../lib/metrics.js';
 import { ActorlogError } from '../lib/errors.js';
 import { redactUrl, redactValues } from '../lib/redact.js';
+import type { ConnectionRefusal } from '../lib/http.js';
 
 type AccessPhase = AccessLogRow['phase'];
 
@@ -28,6 +33,8 @@ export interface AccessLog {
   // A fastify onSend hook: records, then lets the answer go (or replaces it
   // with 503 when the record cannot be written).
   record(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown>;
+  // Records a refusal at the connection; false when the row could not be written.
+  recordRefusal(refusal: ConnectionRefusal): Promise<boolean>;
   // Resolves when every row of a stream that ended has been written.
   drain(): Promise<void>;
 }
@@ -133,7 +140,7 @@ export function createAccessLog(storage: Storage, tables: Tables, metrics: Metri
 
   return {
     async record(request, reply, payload) {
-      if (UNRECORDED.has(request.url.split('?')[0] ?? '')) return payload;
+      if (UNRECORDED.has(request.url.split('?')[0] ?? '') || request.refusedAtConnection) return payload;
       const stream = isStream(payload);
       try {
         await insert(rowOf(request, reply, stream ? 'stream_started' : 'answered'));
@@ -146,6 +153,38 @@ export function createAccessLog(storage: Storage, tables: Tables, metrics: Metri
       }
       if (stream) recordEnd(request, reply);
       return payload;
+    },
+    async recordRefusal(refusal) {
+      const { request, reply } = refusal;
+      const row: AccessLogRow =
+        request && reply
+          ? { ...rowOf(request, reply, 'answered'), status: refusal.status, rows: 0 }
+          : {
+              time: toClickHouseTime(Date.now()),
+              request_id: refusal.requestId,
+              caller_request_id: refusal.callerRequestId ?? '',
+              phase: 'answered',
+              sub: '',
+              via: 'none',
+              roles: [],
+              tenants: [],
+              method: refusal.method,
+              route: (refusal.url.split('?')[0] ?? '').slice(0, ROUTE_MAX),
+              params: '{}',
+              status: refusal.status,
+              rows: 0,
+              duration_ms: 0,
+              client_ip: refusal.clientIp,
+            };
+      if (UNRECORDED.has(row.route)) return true;
+      try {
+        await insert(row);
+        return true;
+      } catch {
+        // Counted here, logged by the caller (lib/http.ts) with the refusal.
+        metrics.error('query', 'ACCESS_LOG_FAILED');
+        return false;
+      }
     },
     async drain() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

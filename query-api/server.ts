@@ -52,6 +52,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
     bodyTimeoutMs: opts.bodyTimeoutMs,
     metrics,
     record: accessLog.record,
+    recordRefusal: accessLog.recordRefusal,
     ready: () => ping(storage),
   });
   app.setValidatorCompiler(validatorCompiler);

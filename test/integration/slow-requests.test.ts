@@ -1,12 +1,13 @@
 // Refusals at the connection, with real sockets: slow senders are cut after
 // BODY_TIMEOUT_MS, oversized headers answer 431 and malformed HTTP 400, each
-// in the error shape and counted, since no route sees them.
+// in the error shape and counted, and on the query API each is an access-log
+// row under actorlog's own request id, stored before the answer, no token kept.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startAll, type Context, type Running } from '../../cli/services.js';
 import { registeredEmitter, type TestEmitter } from '../helpers/fixtures.js';
-import { api, context, testConfig } from '../helpers/services.js';
+import { ANALYST_TOKEN, api, context, rowsOf, testConfig } from '../helpers/services.js';
 
 const metric = async (base: string, line: string): Promise<number> => {
   const text = (await api(base, '/metrics', null)).body as string;
@@ -87,5 +88,53 @@ describe('slow and malformed requests', { timeout: 120_000 }, () => {
     assert.match(bad.answer, /"code":"BAD_REQUEST"/);
     assert.equal(await metric(q, 'actorlog_connection_errors_total{service="query-api",code="HEADERS_TOO_LARGE"}'), 1);
     assert.equal(await metric(q, 'actorlog_connection_errors_total{service="query-api",code="BAD_REQUEST"}'), 1);
+  });
+
+  test('on the query API each refusal at the connection is an access-log row, stored before the answer, no token kept', async () => {
+    const q = running.queryUrl!;
+    const requestIdOf = (answer: string) => /\r\nX-Request-Id: ([0-9a-f-]{36})\r\n/i.exec(answer)?.[1];
+    // The row is stored before the answer: read it at once, no waiting.
+    const rowOf = async (answer: string) => {
+      const id = requestIdOf(answer);
+      assert.ok(id, `no X-Request-Id in ${answer.slice(0, 200)}`);
+      const rows = await rowsOf<{ status: number; method: string; route: string; sub: string; params: string; caller_request_id: string; phase: string }>(
+        ctx,
+        `SELECT * FROM ${ctx.tables.accessLog} WHERE request_id = {id:String}`,
+        { id },
+      );
+      assert.equal(rows.length, 1, `one row for ${id}: ${JSON.stringify(rows)}`);
+      return rows[0]!;
+    };
+    const secret = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJlLXNlY3JldA';
+
+    // A body timeout after authenticated headers: the row names the caller and the route.
+    const slow = await rawRequest(
+      q,
+      `POST /v1/reports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ANALYST_TOKEN}\r\nX-Request-Id: trace-slow\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`,
+      100,
+      15_000,
+    );
+    assert.match(slow.answer, /^HTTP\/1\.1 408 /);
+    const slowRow = await rowOf(slow.answer);
+    assert.equal(slowRow.status, 408);
+    assert.equal(slowRow.method, 'POST');
+    assert.equal(slowRow.route, '/v1/reports');
+    assert.equal(slowRow.caller_request_id, 'trace-slow');
+    assert.notEqual(slowRow.sub, '');
+
+    // Headers too large: nothing of them is kept, the path only, a token in the URL redacted.
+    const big = await rawRequest(q, `GET /v1/events?access_token=${secret} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${secret}\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`, 0, 15_000);
+    assert.match(big.answer, /^HTTP\/1\.1 431 /);
+    const bigRow = await rowOf(big.answer);
+    assert.equal(bigRow.status, 431);
+    assert.equal(bigRow.sub, '');
+    assert.ok(!JSON.stringify(bigRow).includes('c2lnbmF0dXJlLXNlY3JldA'), 'the token is not stored');
+
+    const bad = await rawRequest(q, 'NOT HTTP AT ALL\r\n\r\n', 0, 15_000);
+    assert.match(bad.answer, /^HTTP\/1\.1 400 /);
+    const badRow = await rowOf(bad.answer);
+    assert.equal(badRow.status, 400);
+    assert.equal(badRow.route, '');
+    assert.equal(badRow.phase, 'answered');
   });
 });
