@@ -273,6 +273,7 @@ export async function startQueryApi(ctx: Context): Promise<Running> {
     ...ctx,
     storage: withReadTimeout(ctx.storage, config.query.timeoutMs),
     exportGate,
+    streams: config.streams,
     authenticate,
     keysFile: config.keysFile,
     rateLimit: config.query.rateLimit,

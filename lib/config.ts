@@ -76,8 +76,13 @@ export const envSchema = z.object({
   ACTORLOG_CONSOLE_OIDC_RESOURCE: optionalText,
   QUERY_RATE_LIMIT: positive.default(600),
   // A read that runs longer is stopped by the engine (max_execution_time) and
-  // answered 504 QUERY_TIMEOUT; streamed exports are not bounded by it.
+  // answered 504 QUERY_TIMEOUT; streamed reads have the bounds below.
   QUERY_TIMEOUT_MS: positive.default(30_000),
+  // Streamed reads (exports, report runs): at most this long in all, and at
+  // most STREAM_IDLE_TIMEOUT_MS waiting for storage's next chunk; past either
+  // the query is cancelled and the export or run ends aborted (docs/reports.md).
+  STREAM_TIMEOUT_MS: positive.default(30 * 60_000),
+  STREAM_IDLE_TIMEOUT_MS: positive.default(120_000),
   REPORT_TICK_MS: positive.default(30_000),
   // Where report files and their manifests are written (default DATA_DIR/reports).
   REPORTS_DIR: optionalText,
@@ -189,6 +194,8 @@ export interface Config {
   reports: { tickMs: number; dir: string; signingKeyFile: string; maxDefinitions: number; minIntervalMinutes: number };
   // Exports and report runs running at once (lib/concurrency.ts).
   exportConcurrency: { perTenant: number; total: number };
+  // Bounds of one streamed read (an export, a report run).
+  streams: { timeoutMs: number; idleTimeoutMs: number };
   webhooks: { file?: string; tickMs: number; timeoutMs: number; retryBaseMs: number; maxAttempts: number };
   // port: health, readiness and /metrics of `actorlog processor` run alone.
   processor: {
@@ -321,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minIntervalMinutes: e.REPORT_MIN_INTERVAL_MINUTES,
     },
     exportConcurrency: { perTenant: e.EXPORT_CONCURRENCY_PER_TENANT, total: e.EXPORT_CONCURRENCY_TOTAL },
+    streams: { timeoutMs: e.STREAM_TIMEOUT_MS, idleTimeoutMs: e.STREAM_IDLE_TIMEOUT_MS },
     processor: {
       port: e.PROCESSOR_PORT,
       clockSkewFutureMs: e.CLOCK_SKEW_FUTURE_MS,

@@ -27,6 +27,7 @@ export const ERRORS = {
   // the wrong type): a bug in actorlog, which retrying cannot fix.
   STORAGE_REJECTED: { status: 500, retriable: false, message: 'storage refused the statement' },
   QUERY_TIMEOUT: { status: 504, retriable: false, message: 'the query ran longer than QUERY_TIMEOUT_MS; narrow the time window or the filters' },
+  STREAM_TIMEOUT: { status: 504, retriable: false, message: 'the streamed read ran past its bound and was stopped' },
   INTERNAL: { status: 500, retriable: true, message: 'internal error' },
   NOT_YET_CHECKPOINTED: { status: 409, retriable: true, message: 'the event is logged but no checkpoint covers it yet; retry after the next checkpoint' },
   HOLD_RELEASED: { status: 409, retriable: false, message: 'the legal hold was released already; a release is final' },

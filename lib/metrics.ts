@@ -43,6 +43,7 @@ export const SPEC = {
   actorlog_quarantine_truncated_total: ['counter', 'Refused records stored with their first QUARANTINE_RAW_MAX_BYTES only (original length and SHA-256 kept), by stage.'],
   actorlog_rate_limited_total: ['counter', 'Requests refused with 429, by stage and the bucket that was empty (emitter, address, caller); each is also in actorlog_component_errors_total.'],
   actorlog_work_refused_total: ['counter', 'Exports and report runs refused because as many as allowed were running, by work and limit (tenant or total).'],
+  actorlog_stream_timeouts_total: ['counter', 'Exports and report runs stopped at a stream bound, by work (export, report) and bound (total: STREAM_TIMEOUT_MS, idle: STREAM_IDLE_TIMEOUT_MS).'],
 } as const satisfies Record<string, readonly [Kind, string]>;
 
 export type MetricName = keyof typeof SPEC;

@@ -129,9 +129,14 @@ export function createAccessLog(storage: Storage, tables: Tables, metrics: Metri
 
   // The end of a stream: written after the answer (the caller has it already),
   // but awaited by drain() before storage closes.
-  const recordEnd = (request: FastifyRequest, reply: FastifyReply) => {
+  const recordEnd = (request: FastifyRequest, reply: FastifyReply, stream: NodeJS.ReadableStream) => {
+    // Completed only when the stream itself ended and the answer went out
+    // whole; a stream that failed (even if an error answer then went out
+    // whole, before its first byte) was aborted.
+    let ended = false;
+    stream.once('end', () => (ended = true));
     reply.raw.once('close', () => {
-      const phase = reply.raw.writableFinished ? 'stream_completed' : 'stream_aborted';
+      const phase = ended && reply.raw.writableFinished ? 'stream_completed' : 'stream_aborted';
       const write = insert(rowOf(request, reply, phase)).catch((err: unknown) => failed(request, err));
       pending.add(write);
       void write.finally(() => pending.delete(write));
@@ -151,7 +156,7 @@ export function createAccessLog(storage: Storage, tables: Tables, metrics: Metri
         reply.code(503).header('content-type', 'application/json; charset=utf-8').removeHeader('content-disposition');
         return JSON.stringify(new ActorlogError('STORAGE_UNAVAILABLE', 'the access log cannot be written').toJSON());
       }
-      if (stream) recordEnd(request, reply);
+      if (stream) recordEnd(request, reply, payload);
       return payload;
     },
     async recordRefusal(refusal) {

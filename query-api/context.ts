@@ -5,6 +5,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Storage, Tables } from '../store/client.js';
 import type { ConcurrencyGate } from '../lib/concurrency.js';
+import type { Config } from '../lib/config.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { TimeWindow } from '../store/window.js';
 import { identifier, queryTime, tenantQuery } from '../schemas/search.js';
 import { requireRole, type Role } from './auth.js';
@@ -18,6 +20,9 @@ export interface RouteDeps {
   keysFile: string;
   // Exports and report runs at once (shared with the report service).
   exportGate: ConcurrencyGate;
+  // Bounds of a streamed export (STREAM_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS); none when absent.
+  streams?: Config['streams'];
+  metrics: Metrics;
 }
 
 declare module 'fastify' {

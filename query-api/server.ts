@@ -11,6 +11,7 @@ import { ActorlogError } from '../lib/errors.js';
 import { TokenBuckets } from '../lib/token-bucket.js';
 import { createService } from '../lib/http.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { Config } from '../lib/config.js';
 import type { ConcurrencyGate } from '../lib/concurrency.js';
 import { ping, type Storage, type Tables } from '../store/client.js';
 import type { Authenticate } from './auth.js';
@@ -34,6 +35,8 @@ export interface QueryApiOptions {
   rateLimit: number;
   // Exports and report runs at once (lib/concurrency.ts), shared with the report service.
   exportGate: ConcurrencyGate;
+  // Bounds of streamed exports (config.streams); without them exports are unbounded.
+  streams?: Config['streams'];
   logLevel: string;
   bodyTimeoutMs?: number;
   // More route modules (reports) registered by whoever owns them.
@@ -106,7 +109,7 @@ export function buildQueryApi(opts: QueryApiOptions): FastifyInstance {
       errorResponseBuilder: () => new ActorlogError('RATE_LIMITED'),
     });
     const routes = scope.withTypeProvider<ZodTypeProvider>();
-    const deps: RouteDeps = { storage, tables, keysFile: opts.keysFile, exportGate: opts.exportGate };
+    const deps: RouteDeps = { storage, tables, keysFile: opts.keysFile, exportGate: opts.exportGate, streams: opts.streams, metrics };
     for (const register of [eventRoutes, activityRoutes, graphRoutes, findingRoutes, adminRoutes, retentionRoutes, ...(opts.extraRoutes ?? [])]) {
       register(routes, deps);
     }

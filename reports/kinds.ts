@@ -1,6 +1,6 @@
 // The rows of each report kind, for one tenant and period, in chunks as
 // storage produces them (a report file is written as they come).
-import type { Storage, Tables } from '../store/client.js';
+import type { Storage, StreamBounds, Tables } from '../store/client.js';
 import { present } from '../store/present.js';
 import { streamAggregateReportRows } from '../store/reports.js';
 import { streamSearch } from '../store/search.js';
@@ -12,6 +12,7 @@ export async function* reportRows(
   tables: Tables,
   definition: Pick<ReportDefinition, 'kind' | 'tenant' | 'search' | 'format'>,
   period: { from: number; to: number },
+  bounds?: StreamBounds,
 ): AsyncGenerator<Record<string, unknown>[]> {
   const rows =
     definition.kind === 'saved_search'
@@ -21,8 +22,8 @@ export async function* reportRows(
           { ...definition.search!, from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString() },
           { tenants: [definition.tenant] },
           MAX_REPORT_ROWS,
-          { withStoredEvent: needsStoredEvent(definition.format) },
+          { withStoredEvent: needsStoredEvent(definition.format), bounds },
         )
-      : streamAggregateReportRows(storage, tables, definition.kind, definition.tenant, period, MAX_REPORT_ROWS);
+      : streamAggregateReportRows(storage, tables, definition.kind, definition.tenant, period, MAX_REPORT_ROWS, bounds);
   for await (const chunk of rows) yield chunk.map(present);
 }

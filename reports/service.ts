@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Storage, Tables } from '../store/client.js';
+import { streamBoundOf, streamBounds, type Storage, type Tables } from '../store/client.js';
 import * as store from '../store/reports.js';
 import { coverageOf } from '../store/coverage.js';
 import { latestCheckpoint } from '../store/transparency-log.js';
@@ -39,9 +39,10 @@ export interface ReportServiceDeps {
   tables: Tables;
   key: ReportKey;
   logger: Logger;
-  // Each run is one batch of the reports component; absent: not counted (tests of the service alone).
+  // Each run is one batch of the reports component; a run stopped at a stream
+  // bound is counted too. Absent: not counted (tests of the service alone).
   metrics?: Metrics;
-  config: Pick<Config, 'reports' | 'exportConcurrency'>;
+  config: Pick<Config, 'reports' | 'exportConcurrency' | 'streams'>;
   // Shared with the exports of the query API, so both count against one bound.
   gate?: ConcurrencyGate;
   // Identifies this process among the instances claiming scheduled runs.
@@ -237,7 +238,8 @@ export class ReportService {
     const started = performance.now();
     try {
       const dir = this.reportsDir;
-      const written = await writeReportFile(path.join(dir, fileName), reportRows(this.deps.storage, this.deps.tables, definition, { from, to }), exportEncoder(definition.format));
+      const rows = reportRows(this.deps.storage, this.deps.tables, definition, { from, to }, streamBounds(this.deps.config.streams));
+      const written = await writeReportFile(path.join(dir, fileName), rows, exportEncoder(definition.format));
       const { id, name: reportName, kind, tenant, period, schedule, format, search } = definition;
       const [checkpoint, covered] = await Promise.all([latestCheckpoint(this.deps.storage, this.deps.tables), coverageOf(this.deps.storage, this.deps.tables, tenant, { from, to })]);
       const coverage = { checkpoint: checkpoint ? { size: checkpoint.size, note: checkpoint.note } : null, ...covered };
@@ -264,6 +266,8 @@ export class ReportService {
       this.deps.metrics?.batch('reports', { received: written.rows, sent: written.rows, durationMs: performance.now() - started });
     } catch (err) {
       this.deps.metrics?.error('reports', err);
+      const bound = streamBoundOf(err);
+      if (bound) this.deps.metrics?.add('actorlog_stream_timeouts_total', { work: 'report', bound });
       this.deps.logger.error('report run failed', { report: definition.id, run: opts.runId, ...errorFields(err) });
       record = { ...base, status: 'failed', error: (err as Error).message.slice(0, 2000), row_count: 0, bytes: 0, sha256: '', file: '', content: '', manifest_jws: '' };
     }

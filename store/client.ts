@@ -12,8 +12,8 @@ type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient
 
 // The same storage, whose reads (select) the engine stops after timeoutMs
 // (max_execution_time): for the query API, where a caller's query must not
-// run unbounded. Streams and writes are not bounded by it, nor are the
-// processor's reads, which share the connection.
+// run unbounded. Streams have bounds of their own (StreamBounds); writes are
+// not bounded, nor are the processor's reads, which share the connection.
 export function withReadTimeout(storage: Storage, timeoutMs: number): Storage {
   const bounded = Object.create(storage) as Storage;
   readTimeouts.set(bounded, timeoutMs);
@@ -45,6 +45,15 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
   const chdbConnection = createChdbConnection({ path: cfg.embeddedPath });
   const client = createClient({ connection: chdbConnection as unknown as EmbeddedConnection });
   embedded.set(client, { raw: chdbConnection.chdb, path: cfg.embeddedPath });
+  // Closing waits for engine work still running: a stream cut at its bound
+  // leaves its last fetch to finish, and tearing the engine down under it
+  // crashes the process.
+  const { drainPending } = await import('chdb');
+  const close = client.close.bind(client);
+  client.close = async () => {
+    await drainPending();
+    await close();
+  };
   return client;
 }
 
@@ -137,34 +146,98 @@ export function queryStatistics(storage: Storage, query: string, params: Record<
 
 const STREAM_BLOCK_ROWS = 2_048;
 
+// Bounds on one streamed read (an export, a report run), which may run far
+// longer than QUERY_TIMEOUT_MS: an overall deadline, shared by every query of
+// the read, and the longest wait for storage's next chunk.
+export interface StreamBounds {
+  // Epoch milliseconds.
+  deadline: number;
+  idleMs: number;
+}
+
+export function streamBounds(limits: { timeoutMs: number; idleTimeoutMs: number }, now = Date.now()): StreamBounds {
+  return { deadline: now + limits.timeoutMs, idleMs: limits.idleTimeoutMs };
+}
+
+// Which bound a STREAM_TIMEOUT error names.
+export function streamBoundOf(err: unknown): 'total' | 'idle' | undefined {
+  return err instanceof ActorlogError && err.code === 'STREAM_TIMEOUT' ? (/STREAM_IDLE_TIMEOUT_MS/.test(err.message) ? 'idle' : 'total') : undefined;
+}
+
+const pastDeadline = (cause?: unknown) => new ActorlogError('STREAM_TIMEOUT', 'it ran longer than STREAM_TIMEOUT_MS', { cause });
+
+// The next chunk of a stream, or STREAM_TIMEOUT (after cancel()) when it does
+// not come within the idle bound or before the deadline.
+async function nextWithin<R>(next: Promise<R>, bounds: StreamBounds | undefined, cancel: () => void): Promise<R> {
+  if (!bounds) return next;
+  const left = bounds.deadline - Date.now();
+  const idle = bounds.idleMs < left;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), Math.max(0, Math.min(bounds.idleMs, left)))));
+  try {
+    const first = await Promise.race([next, expired]);
+    if (first !== 'expired') return first as R;
+  } finally {
+    clearTimeout(timer);
+  }
+  // The abandoned fetch settles later, once storage stops.
+  next.catch(() => undefined);
+  cancel();
+  throw idle ? new ActorlogError('STREAM_TIMEOUT', 'storage sent nothing for STREAM_IDLE_TIMEOUT_MS') : pastDeadline();
+}
+
 // Rows of one parameterised query in chunks as storage produces them, for
 // reads too large to hold at once (report files, exports): memory stays that
 // of one chunk whatever the row count. The client's query buffers the whole
 // answer in embedded mode, so there each stream runs on its own connection
 // to the engine (one streaming cursor per connection), closed when the
 // caller finishes or stops early.
-export async function* streamSelect<T>(storage: Storage, sql: string, params: Record<string, unknown> = {}): AsyncGenerator<T[]> {
+export async function* streamSelect<T>(storage: Storage, sql: string, params: Record<string, unknown> = {}, bounds?: StreamBounds): AsyncGenerator<T[]> {
   // Small blocks: a chunk is a few MB of rows, not the engine's default 65,536 rows.
-  const query = `${sql} SETTINGS max_block_size = ${STREAM_BLOCK_ROWS}`;
+  const settings = [`max_block_size = ${STREAM_BLOCK_ROWS}`];
+  if (bounds) {
+    if (Date.now() >= bounds.deadline) throw pastDeadline();
+    // The engine itself stops the query at the deadline, whatever it is doing.
+    settings.push(`max_execution_time = ${Math.max(1, Math.ceil((bounds.deadline - Date.now()) / 1000))}`, `timeout_overflow_mode = 'throw'`);
+  }
+  const query = `${sql} SETTINGS ${settings.join(', ')}`;
+  // The engine stopping at max_execution_time is the overall bound here, not QUERY_TIMEOUT_MS.
+  const failure = (err: unknown) => {
+    const error = storageError(err);
+    return bounds && error instanceof ActorlogError && error.code === 'QUERY_TIMEOUT' ? pastDeadline(err) : error;
+  };
   // A storage with a read timeout (withReadTimeout) is the engine's client underneath.
   const engine = embedded.get(storage) ?? embedded.get(Object.getPrototypeOf(storage) as Storage);
   if (engine) {
     const { Session } = await import('chdb');
     const session = new Session(engine.path);
     try {
-      for await (const chunk of session.queryStreamBind(query, params, { format: 'JSONEachRow' })) yield chunk.rows<T>();
+      const stream = session.queryStreamBind(query, params, { format: 'JSONEachRow' });
+      const chunks = stream[Symbol.asyncIterator]();
+      for (;;) {
+        // Cancelled as soon as the fetch in flight returns (the engine has no
+        // interrupt), which max_execution_time bounds.
+        const next = await nextWithin(chunks.next(), bounds, () => stream.cancel());
+        if (next.done) return;
+        yield next.value.rows<T>();
+      }
     } catch (err) {
-      throw storageError(err);
+      throw failure(err);
     } finally {
       session.close();
     }
-    return;
   }
-  const result = await guarded(() => storage.query({ query, query_params: params, format: 'JSONEachRow' }));
+  const abort = new AbortController();
+  const result = await guarded(() => storage.query({ query, query_params: params, format: 'JSONEachRow', abort_signal: abort.signal }));
   try {
-    for await (const rows of result.stream<T>()) yield rows.map((row) => row.json<T>());
+    const chunks = (result.stream() as AsyncIterable<{ json<U>(): U }[]>)[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await nextWithin(chunks.next(), bounds, () => abort.abort());
+      if (next.done) return;
+      yield next.value.map((row) => row.json<T>());
+    }
   } catch (err) {
-    throw storageError(err);
+    throw failure(err);
   } finally {
     result.close();
   }

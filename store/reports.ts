@@ -3,7 +3,7 @@
 // scheduled run.
 import { toClickHouseTime } from '../lib/time.js';
 import type { ExportFormat } from '../schemas/export-formats.js';
-import { insertRows, select, streamSelect, type Storage, type Tables } from './client.js';
+import { insertRows, select, streamSelect, type Storage, type StreamBounds, type Tables } from './client.js';
 import { tenantCondition } from './tenancy.js';
 
 const PRIVILEGED = `(tool_intent IN ('write', 'delete', 'admin', 'export') OR tool_sensitivity IN ('confidential', 'restricted'))`;
@@ -64,13 +64,14 @@ export function streamAggregateReportRows(
   tenant: string,
   period: { from: number; to: number },
   max: number,
+  bounds?: StreamBounds,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  return streamSelect(storage, `${KIND_SQL[kind](tables.events)} LIMIT {max:UInt32}`, {
-    tenant,
-    from: toClickHouseTime(period.from),
-    to: toClickHouseTime(period.to),
-    max,
-  });
+  return streamSelect(
+    storage,
+    `${KIND_SQL[kind](tables.events)} LIMIT {max:UInt32}`,
+    { tenant, from: toClickHouseTime(period.from), to: toClickHouseTime(period.to), max },
+    bounds,
+  );
 }
 
 // Definitions as stored: the saved search as JSON text, times as ClickHouse

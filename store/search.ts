@@ -4,7 +4,7 @@ import { ATTR_PATTERN, sinceMs, type EventSearch } from '../schemas/search.js';
 import { ActorlogError } from '../lib/errors.js';
 import { toClickHouseTime } from '../lib/time.js';
 import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
-import { select, streamSelect, type Storage } from './client.js';
+import { select, streamSelect, type Storage, type StreamBounds } from './client.js';
 import { STORED_JWS } from './events.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
 
@@ -208,7 +208,7 @@ export async function* streamSearch(
   search: Omit<EventSearch, 'limit' | 'cursor'>,
   scope: TenantScope,
   maxRows: number,
-  { withStoredEvent = false }: SearchOptions = {},
+  { withStoredEvent = false, bounds }: SearchOptions & { bounds?: StreamBounds } = {},
 ): AsyncGenerator<SearchRow[]> {
   const params: Record<string, unknown> = {};
   const where = searchConditions(search, scope, params);
@@ -239,7 +239,7 @@ export async function* streamSearch(
       WHERE ${where.join(' AND ')} AND time >= {slice_from:DateTime64(3, 'UTC')} AND time < {slice_to:DateTime64(3, 'UTC')}
       ORDER BY time DESC, id DESC
       LIMIT {max_rows:UInt32}`;
-    for await (const rows of streamSelect<SearchRow>(storage, query, sliceParams)) {
+    for await (const rows of streamSelect<SearchRow>(storage, query, sliceParams, bounds)) {
       sent += rows.length;
       yield rows;
     }

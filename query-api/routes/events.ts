@@ -6,6 +6,7 @@ import { readRegistry } from '../../keys/registry.js';
 import { EXPORT_EXTENSIONS, EXPORT_FORMATS, EXPORT_MEDIA_TYPES, exportEncoder, needsStoredEvent } from '../../schemas/export-formats.js';
 import { eventSearchSchema } from '../../schemas/search.js';
 import { searchHistogram, searchPage, storedAfter, streamSearch } from '../../store/search.js';
+import { streamBoundOf, streamBounds } from '../../store/client.js';
 import { toClickHouseTime } from '../../lib/time.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventById } from '../../store/events.js';
@@ -98,7 +99,18 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
       // place is given back when the stream ends, completed or aborted.
       const leave = deps.exportGate.enter(scope.tenants);
       const encode = exportEncoder(format);
-      const rows = streamSearch(deps.storage, deps.tables.events, filters, scope, EXPORT_MAX_ROWS, { withStoredEvent: needsStoredEvent(format) });
+      const bounds = deps.streams && streamBounds(deps.streams);
+      const rows = streamSearch(deps.storage, deps.tables.events, filters, scope, EXPORT_MAX_ROWS, { withStoredEvent: needsStoredEvent(format), bounds });
+      // Past a stream bound the export ends cut short (its access-log row
+      // `stream_aborted`), counted; the caller sees the answer end early.
+      let stop: unknown;
+      const stopped = (err: unknown) => {
+        if (stop) return;
+        stop = err;
+        const bound = streamBoundOf(err);
+        if (bound) deps.metrics.add('actorlog_stream_timeouts_total', { work: 'export', bound });
+        request.log.warn({ err }, 'export stopped');
+      };
       let sent = 0;
       const lines = async function* () {
         try {
@@ -109,13 +121,25 @@ export function eventRoutes(app: App, deps: RouteDeps): void {
             request.rowsReturned = sent;
             yield chunk.map((row) => encode(present(row))).join('');
           }
+        } catch (err) {
+          stopped(err);
+          throw err;
         } finally {
           leave();
         }
       };
       const body = Readable.from(lines());
+      // A caller that stops reading holds no export past the deadline.
+      const deadline =
+        bounds &&
+        setTimeout(() => {
+          const err = new ActorlogError('STREAM_TIMEOUT', 'it ran longer than STREAM_TIMEOUT_MS');
+          stopped(err);
+          body.destroy(err);
+        }, bounds.deadline - Date.now());
       // A stream destroyed before it was read never runs the generator's finally.
       body.once('close', () => {
+        clearTimeout(deadline);
         void rows.return(undefined);
         leave();
       });

@@ -69,7 +69,7 @@ async function child(dir: string, mode: Mode, size: number): Promise<Sample> {
       tables,
       key: await loadReportKey(path.join(dir, 'report-signing.jwk')),
       logger: createLogger('bench', 'silent'),
-      config: { reports: { tickMs: 60_000, dir: tempDir('actorlog-bench-reports-'), signingKeyFile: '', maxDefinitions: 1, minIntervalMinutes: 1 }, exportConcurrency: { perTenant: 1, total: 1 } },
+      config: { reports: { tickMs: 60_000, dir: tempDir('actorlog-bench-reports-'), signingKeyFile: '', maxDefinitions: 1, minIntervalMinutes: 1 }, exportConcurrency: { perTenant: 1, total: 1 }, streams: { timeoutMs: 3_600_000, idleTimeoutMs: 600_000 } },
     });
     const run = await service.runNow(definition, 'bench');
     if (run.status !== 'ok') throw new Error(run.error);
