@@ -187,7 +187,7 @@ export function createAccessLog(storage: Storage, tables: Tables, metrics: Metri
         return true;
       } catch {
         // Counted here, logged by the caller (lib/http.ts) with the refusal.
-        metrics.error('query', 'ACCESS_LOG_FAILED');
+        metrics.error('query', 'STORAGE_UNAVAILABLE');
         return false;
       }
     },
