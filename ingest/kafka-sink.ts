@@ -3,7 +3,7 @@
 // failed the structural checks go too, marked with ingest's reason, so the
 // processor quarantines them with everything else; the caller still hears
 // they were refused.
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { ActorlogError } from '../lib/errors.js';
 import { ADDRESS_HEADER, CALLER_HEADER, FAST_FAIL_RETRY, REJECTION_DETAIL_HEADER, REJECTION_HEADER, type KafkaConfig } from '../lib/kafka.js';
 import { structuralOutcome, type IngestItem, type IngestSink, type ItemOutcome } from './sink.js';
@@ -19,6 +19,7 @@ export async function createKafkaSink(kafka: Kafka, cfg: KafkaConfig): Promise<I
     retry: FAST_FAIL_RETRY,
   });
   await producer.connect();
+  const compression = cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   let connected = true;
   producer.on(producer.events.DISCONNECT, () => (connected = false));
   producer.on(producer.events.CONNECT, () => (connected = true));
@@ -30,6 +31,7 @@ export async function createKafkaSink(kafka: Kafka, cfg: KafkaConfig): Promise<I
         await producer.send({
           topic: cfg.topic,
           acks: -1,
+          compression,
           messages: items.map((item, i) => {
             const outcome = outcomes[i]!;
             return {

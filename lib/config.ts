@@ -43,6 +43,13 @@ export const envSchema = z.object({
   KAFKA_GROUP_ID: z.string().default('actorlog-processor'),
   KAFKA_TOPIC_PARTITIONS: positive.default(3),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
+  // Compression of what ingest produces: none or gzip (the codecs kafkajs
+  // carries). Measured by test/bench/kafka-producer.bench.ts (docs/performance.md,
+  // "Kafka producer settings"): on loopback with 1.5 kB signed events, 2,000
+  // events, one repeat, load ~10, gzip cost 268 vs 268 us of CPU per event at
+  // 100 a send and 117 vs 177 at 500 (producer + broker), within the noise of
+  // that run; none stays the default until a quiet-machine run separates them.
+  KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
   // The SIEM stream: every stored event as OCSF JSON (docs/ocsf.md), on the
   // events' cluster unless KAFKA_OCSF_BROKERS names another; empty: no stream.
   KAFKA_OCSF_TOPIC: z.string().default('actorlog.ocsf'),
@@ -150,6 +157,7 @@ export interface Config {
     groupId: string;
     partitions: number;
     sessionTimeoutMs: number;
+    compression: 'none' | 'gzip';
     // absent: no SIEM stream
     ocsf?: { topic: string; brokers: string[] };
   };
@@ -267,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           groupId: e.KAFKA_GROUP_ID,
           partitions: e.KAFKA_TOPIC_PARTITIONS,
           sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+          compression: e.KAFKA_COMPRESSION,
           ocsf: e.KAFKA_OCSF_TOPIC ? { topic: e.KAFKA_OCSF_TOPIC, brokers: brokerList(e.KAFKA_OCSF_BROKERS ?? e.KAFKA_BROKERS) } : undefined,
         }
       : undefined,

@@ -6,13 +6,10 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createStorage, tablesOf } from '../../store/client.js';
-import { Metrics } from '../../lib/metrics.js';
-import { ConcurrencyGate } from '../../lib/concurrency.js';
 import { migrate } from '../../store/migrate.js';
-import { buildQueryApi } from '../../query-api/server.js';
-import { staticAuthenticator } from '../../query-api/auth.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { seedEvents } from './seed.js';
+import { benchQueryApi } from './query-api.js';
 
 const total = Number(process.argv[2] ?? 200_000);
 const dir = tempDir('actorlog-qbench-');
@@ -22,16 +19,7 @@ await migrate(storage, tables);
 
 const { seconds: seedSeconds, start } = await seedEvents(storage, tables, total);
 
-const app = buildQueryApi({
-  storage,
-  tables,
-  metrics: new Metrics(),
-  authenticate: staticAuthenticator('t'),
-  keysFile: path.join(dir, 'none.json'),
-  rateLimit: 1_000_000,
-  logLevel: 'silent',
-  exportGate: new ConcurrencyGate({ perTenant: 1_000, total: 1_000 }),
-});
+const app = benchQueryApi(storage, tables, dir);
 await app.ready();
 const to = new Date(Date.now() + 60_000).toISOString();
 const from = new Date(start).toISOString();

@@ -15,17 +15,14 @@ import { performance } from 'node:perf_hooks';
 import { createStorage, execute, tablesOf, type Storage } from '../../store/client.js';
 import { migrate } from '../../store/migrate.js';
 import { createLogger } from '../../lib/logger.js';
-import { Metrics } from '../../lib/metrics.js';
-import { ConcurrencyGate } from '../../lib/concurrency.js';
 import { ReportService } from '../../reports/service.js';
 import { loadReportKey } from '../../reports/signing.js';
 import { reportRows } from '../../reports/kinds.js';
 import { exportEncoder } from '../../schemas/export-formats.js';
 import type { ReportDefinition } from '../../reports/definition.js';
-import { buildQueryApi } from '../../query-api/server.js';
-import { staticAuthenticator } from '../../query-api/auth.js';
 import { generateEvents } from '../helpers/generated-events.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { benchQueryApi } from './query-api.js';
 
 const tables = tablesOf('bench');
 const openStorage = (dir: string) => createStorage({ username: 'default', password: '', database: 'bench', embeddedPath: path.join(dir, 'ch') });
@@ -84,16 +81,8 @@ async function child(dir: string, mode: Mode, size: number): Promise<Sample> {
     }
     bytes = Buffer.from(parts.join(''), 'utf8').byteLength;
   } else {
-    const app = buildQueryApi({
-      storage,
-      tables,
-      metrics: new Metrics(),
-      authenticate: staticAuthenticator('t'),
-      keysFile: path.join(dir, 'none.json'),
-      rateLimit: 1_000_000,
-      logLevel: 'silent',
-      exportGate: new ConcurrencyGate({ perTenant: 1, total: 1 }),
-    });
+    // One export at a time, as a tenant's would run alone.
+    const app = benchQueryApi(storage, tables, dir, 1);
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const response = await fetch(`${url}/v1/events/export?tenant=${tenant}&format=ndjson`, { headers: { authorization: 'Bearer t' } });
     if (response.status !== 200) throw new Error(`export answered ${response.status}`);
