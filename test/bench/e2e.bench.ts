@@ -13,7 +13,10 @@
 //               services' CPU per event, and the ratio to the workers'
 //               ceiling (target 0.8);
 //   batch       the same with batch-signed events (one signature a request,
-//               `signBatch` of @actorlog/sdk): target 40,000 stored events/s;
+//               `signBatch` of @actorlog/sdk: what an EmitterClient with
+//               signing 'batch' sends, built before the clock starts so no
+//               outbox write shares the services' cores): target 40,000
+//               stored events/s;
 //   sustained   half the per-event stored maximum, paced, for --duration
 //               seconds: ingest-to-queryable latency p50/p99 (from the POST
 //               to the event's id answering a query; target p99 < 1 s) and
