@@ -173,6 +173,24 @@ export const ANSWERS: Record<string, Answer> = {
     description: 'Calls of this API',
     json: z.object({ period, calls: z.array(aggregate({ sub: z.string(), route: z.string(), status: z.number().int(), params: z.unknown() })) }),
   },
+  getV1AdminQuarantineDropped: {
+    description: 'Refused records counted, not stored, past a quarantine cap',
+    json: z.object({
+      period,
+      dropped: z.array(
+        aggregate({
+          drop_id: z.string(),
+          window_start: time,
+          cap: z.enum(['emitter', 'address', 'global']),
+          cap_key: z.string(),
+          reason: z.string(),
+          records: z.number().int(),
+          bytes: z.number().int(),
+          digest: z.string(),
+        }),
+      ),
+    }),
+  },
   getV1AdminWebhooksDeliveries: {
     description: 'Finding webhook deliveries',
     json: z.object({ deliveries: z.array(aggregate({ delivery_id: z.string(), status: z.enum(['pending', 'delivered', 'failed']), created_at: time, next_attempt_at: time, updated_at: time })) }),

@@ -93,3 +93,27 @@ export async function listQuarantined(storage: Storage, tables: Tables, scope: T
   const last = page[page.length - 1];
   return { page, next: rows.length > limit && last ? encodeCursor({ time: last.received_at, id: last.quarantine_id }) : null };
 }
+
+// What the quarantine caps counted and did not store, newest window first.
+// `emitters`: only rows of the per-emitter cap for these emitters (a tenant's
+// admin: address and global caps name no tenant); null: every row.
+export function listQuarantineDropped(
+  storage: Storage,
+  tables: Tables,
+  emitters: string[] | null,
+  window: TimeWindow,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  const params: Record<string, unknown> = { limit };
+  const where = [windowCondition('window_start', window, params)];
+  if (emitters) {
+    where.push(`cap = 'emitter' AND cap_key IN {emitters:Array(String)}`);
+    params.emitters = emitters;
+  }
+  return select(
+    storage,
+    `SELECT * FROM ${tables.quarantineDropped} FINAL WHERE ${where.join(' AND ')}
+     ORDER BY window_start DESC, last_received_at DESC, drop_id LIMIT {limit:UInt32}`,
+    params,
+  );
+}

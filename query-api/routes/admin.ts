@@ -7,6 +7,7 @@ import { checkJwksUrl } from '../../keys/jwks-url.js';
 import { ActorlogError } from '../../lib/errors.js';
 import { listAccessLog } from '../../store/access-log.js';
 import { listDeliveries } from '../../store/webhooks.js';
+import { listQuarantineDropped } from '../../store/quarantine.js';
 import { fromClickHouseTime } from '../../lib/time.js';
 import { identifier, access, adminScope, present, windowOf, windowSchema, type App, type RouteDeps } from '../context.js';
 
@@ -58,6 +59,42 @@ export function adminRoutes(app: App, deps: RouteDeps): void {
       const rows = await listAccessLog(deps.storage, deps.tables, scope, window, { sub, route, limit });
       request.rowsReturned = rows.length;
       return { period, calls: rows.map((r) => present({ ...r, params: JSON.parse(String(r.params)) as unknown })) };
+    },
+  );
+
+  app.get(
+    '/v1/admin/quarantine/dropped',
+    {
+      schema: {
+        summary: 'Refused records counted but not stored past a quarantine cap: per window, cap, sender and reason, how many, their bytes and a digest',
+        tags: ['admin'],
+        querystring: z.strictObject({ ...windowSchema, limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      },
+    },
+    async (request) => {
+      const scope = adminScope(request, request.query.tenant);
+      const { window, period } = windowOf(request.query);
+      // A tenant's admin sees the per-emitter cap of the emitters bound to its
+      // tenants; address and global caps name no tenant (platform_admin only).
+      const emitters =
+        scope.tenants === null
+          ? null
+          : Object.entries(readRegistry(deps.keysFile).emitters)
+              .filter(([, e]) => (e.tenants ?? []).some((t) => scope.tenants!.includes(t)))
+              .map(([id]) => id);
+      const rows = await listQuarantineDropped(deps.storage, deps.tables, emitters, window, request.query.limit);
+      request.rowsReturned = rows.length;
+      return {
+        period,
+        dropped: rows.map((r) => ({
+          ...r,
+          window_start: fromClickHouseTime(String(r.window_start)),
+          first_received_at: fromClickHouseTime(String(r.first_received_at)),
+          last_received_at: fromClickHouseTime(String(r.last_received_at)),
+          records: Number(r.records),
+          bytes: Number(r.bytes),
+        })),
+      };
     },
   );
 

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startIngest, type Context, type Running } from '../../cli/services.js';
+import { startIngest, startQueryApi, type Context, type Running } from '../../cli/services.js';
 import { registeredEmitter } from '../helpers/fixtures.js';
 import { api, context, post, rowsOf, testConfig } from '../helpers/services.js';
 
@@ -84,6 +84,23 @@ describe('quarantine caps', { timeout: 180_000 }, () => {
     assert.equal(await metric(ingest, 'actorlog_quarantine_truncated_total{stage="ingest"}'), 1);
     // Refused is refused, stored or counted: the stage's totals still add up.
     assert.equal(await metric(ingest, 'actorlog_component_discarded_events_total{component="ingest",reason="jws_malformed"}'), 15);
+
+    // A platform admin reads the same counts from the query API.
+    const query = await startQueryApi(ctx);
+    try {
+      const read = await api(query.queryUrl!, '/v1/admin/quarantine/dropped');
+      assert.equal(read.status, 200);
+      assert.deepEqual(
+        read.body.dropped.map((d: Record<string, unknown>) => ({ cap: d.cap, cap_key: d.cap_key, records: d.records, bytes: d.bytes, digest: d.digest })).sort((x: { cap: string }, y: { cap: string }) => x.cap.localeCompare(y.cap)),
+        [
+          { cap: 'emitter', cap_key: a.source, records: 5, bytes: droppedA.join('').length, digest: digest(droppedA) },
+          { cap: 'global', cap_key: '', records: 2, bytes: droppedB.join('').length, digest: digest(droppedB) },
+        ],
+      );
+      assert.match(read.body.dropped[0].window_start, /^\d{4}-\d{2}-\d{2}T/);
+    } finally {
+      await query.close();
+    }
   });
 
 });
