@@ -4,8 +4,9 @@
 // while. A key removed upstream stops verifying once the set is fetched again.
 import net from 'node:net';
 import type { JsonWebKey } from 'node:crypto';
-import { ALLOWED_ALGS, type SignatureAlg } from '../schemas/event.js';
+import type { SignatureAlg } from '../schemas/event.js';
 import { ActorlogError } from '../lib/errors.js';
+import { publicSigningJwk } from './import.js';
 
 export interface JwksFetchOptions {
   // How long a fetched set is used before it is fetched again.
@@ -50,26 +51,20 @@ export interface PublishedKey {
   jwk: JsonWebKey;
 }
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
-
-// The usable signing keys of a set: Ed25519 or P-256 public keys with a kid,
-// not marked for encryption; anything else in the set is skipped.
+// The usable signing keys of a set (what `keys import` would take, with a
+// kid, not marked for encryption); anything else in the set is skipped.
 export function publishedKeys(set: unknown): Map<string, PublishedKey> {
   const keys = new Map<string, PublishedKey>();
   const list = set && typeof set === 'object' && Array.isArray((set as { keys?: unknown }).keys) ? ((set as { keys: unknown[] }).keys as unknown[]) : undefined;
   if (!list) throw new Error('not a JWK set (no "keys" array)');
   for (const item of list) {
-    if (!item || typeof item !== 'object') continue;
+    if (!item || typeof item !== 'object' || Array.isArray(item)) continue;
     const jwk = item as Record<string, unknown>;
     if (typeof jwk.kid !== 'string' || jwk.kid === '' || jwk.kid.length > 256 || keys.has(jwk.kid)) continue;
-    if (PRIVATE_MEMBERS.some((m) => m in jwk) || (jwk.use !== undefined && jwk.use !== 'sig')) continue;
-    const okp = jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string';
-    const ec = jwk.kty === 'EC' && jwk.crv === 'P-256' && typeof jwk.x === 'string' && typeof jwk.y === 'string';
-    if (!okp && !ec) continue;
-    const alg = typeof jwk.alg === 'string' ? jwk.alg : okp ? 'EdDSA' : 'ES256';
-    if (!(ALLOWED_ALGS as readonly string[]).includes(alg) || (alg === 'ES256') !== ec) continue;
-    const publicJwk: JsonWebKey = okp ? { kty: 'OKP', crv: 'Ed25519', x: jwk.x as string } : { kty: 'EC', crv: 'P-256', x: jwk.x as string, y: jwk.y as string };
-    keys.set(jwk.kid, { kid: jwk.kid, alg: alg as SignatureAlg, jwk: publicJwk });
+    if (jwk.use !== undefined && jwk.use !== 'sig') continue;
+    const usable = publicSigningJwk(jwk);
+    if ('refused' in usable) continue;
+    keys.set(jwk.kid, { kid: jwk.kid, alg: usable.alg, jwk: usable.publicJwk });
   }
   return keys;
 }
