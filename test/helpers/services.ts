@@ -72,6 +72,25 @@ export async function api<T = any>(base: string, pathAndQuery: string, token: st
   return { status: response.status, body: body as T };
 }
 
+// One call of the query API as `token`, with a JSON body if given: the
+// status, the body (parsed when it is JSON, else the text, e.g. a report
+// file), the text, and actorlog's request id.
+export async function callApi(base: string, method: string, pathAndQuery: string, token: string, body?: unknown) {
+  const response = await fetch(`${base}${pathAndQuery}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* a file */
+  }
+  return { status: response.status, body: parsed, text, requestId: response.headers.get('x-request-id')! };
+}
+
 // Posts to ingest as `as`: by default the test emitter whose source the
 // first readable event claims (ingest authenticates the caller); null sends
 // no token.

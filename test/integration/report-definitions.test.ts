@@ -11,7 +11,7 @@ import { ReportService } from '../../reports/service.js';
 import { loadReportKey } from '../../reports/signing.js';
 import { createLogger } from '../../lib/logger.js';
 import { testIdp, type TestIdp } from '../helpers/idp.js';
-import { context, eventually, rowsOf, testConfig } from '../helpers/services.js';
+import { callApi, context, eventually, rowsOf, testConfig } from '../helpers/services.js';
 import { generateEvents } from '../helpers/generated-events.js';
 import type { Config } from '../../lib/config.js';
 
@@ -23,21 +23,7 @@ describe('report definitions and export bounds', { timeout: 300_000 }, () => {
   let q: string;
   let officer: string;
 
-  const call = async (method: string, p: string, body?: unknown, token = officer) => {
-    const response = await fetch(`${q}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* a file */
-    }
-    return { status: response.status, body: parsed, text, requestId: response.headers.get('x-request-id')! };
-  };
+  const call = (method: string, p: string, body?: unknown, token = officer) => callApi(q, method, p, token, body);
   const define = (extra: Record<string, unknown> = {}, token = officer) =>
     call('POST', '/v1/reports', { name: 'weekly denials', kind: 'denied_actions', tenant: 'acme', period: 'P7D', schedule: '0 6 * * 1', format: 'csv', ...extra }, token);
   const logged = async (requestId: string) => {

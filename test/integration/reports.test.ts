@@ -15,7 +15,7 @@ import { loadReportKey, verifyReport } from '../../reports/signing.js';
 import { createLogger } from '../../lib/logger.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { testIdp, type TestIdp } from '../helpers/idp.js';
-import { context, eventually, rowsOf, testConfig } from '../helpers/services.js';
+import { callApi, context, eventually, rowsOf, testConfig } from '../helpers/services.js';
 import type { Config } from '../../lib/config.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/actorlog.js');
@@ -28,21 +28,7 @@ describe('compliance reports', { timeout: 180_000 }, () => {
   let q: string;
   let officer: string;
 
-  const call = async (method: string, p: string, body?: unknown, token = officer) => {
-    const response = await fetch(`${q}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* a file */
-    }
-    return { status: response.status, body: parsed, text };
-  };
+  const call = (method: string, p: string, body?: unknown, token = officer) => callApi(q, method, p, token, body);
   const define = (kind: string, extra: Record<string, unknown> = {}) =>
     call('POST', '/v1/reports', { name: `weekly ${kind}`, kind, tenant: 'acme', period: 'P7D', schedule: '0 6 * * 1', format: 'csv', ...extra });
   const csvRows = (text: string) => text.trim().split('\r\n').slice(1);
