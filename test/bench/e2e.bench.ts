@@ -110,7 +110,13 @@ async function startServer(env: Record<string, string>): Promise<Server> {
 // services process that does not stop in 60 s is said so and killed).
 async function stopServer(server: Server): Promise<void> {
   const exited = new Promise((resolve) => (server.child.exitCode === null ? server.child.once('exit', resolve) : resolve(null)));
-  const stopped = await Promise.race([server.ask('stop').then(() => exited).then(() => true, () => false), sleep(60_000).then(() => false)]);
+  const stopped = await Promise.race([
+    server.ask<string>('stop').then((how) => {
+      if (how !== 'closed') console.log(`  (the services' close: ${how})`);
+      return exited.then(() => true);
+    }, () => false),
+    sleep(60_000).then(() => false),
+  ]);
   if (!stopped) {
     console.log('  (the services did not stop within 60 s: killed)');
     server.child.kill('SIGKILL');
