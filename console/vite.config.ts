@@ -1,7 +1,7 @@
 // Builds the console into dist/console, where the query API serves it from.
 // Prints what the browser downloads on first load (the entry script and the
 // chunks and styles it imports statically), compressed, and fails the build
-// over the budget.
+// over the budget; then each chunk loaded on demand, apart.
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -31,6 +31,15 @@ function firstLoadSize(): Plugin {
       const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
       this.info(`first load: ${kb(js)} of gzip-compressed JavaScript in ${seen.size} file(s) (budget ${kb(FIRST_LOAD_BUDGET)})`);
       process.stdout.write(`console first load: ${kb(js)} gzip JavaScript (budget ${kb(FIRST_LOAD_BUDGET)})\n`);
+      // What is loaded on demand (the graph layout and its worker, the OIDC
+      // and report-verification code) is said apart: it is not in the
+      // budget, but its cost is paid when it is first used.
+      for (const item of Object.values(bundle)) {
+        if (seen.has(item.fileName) || !item.fileName.endsWith('.js')) continue;
+        const code = item.type === 'chunk' ? item.code : item.source;
+        const name = item.type === 'chunk' ? item.name : `${item.names[0] ?? item.fileName} (worker)`;
+        process.stdout.write(`console lazy ${name}: ${kb(gzipSync(code, { level: 9 }).length)} gzip JavaScript (loaded on demand, not in the first load)\n`);
+      }
       if (js > FIRST_LOAD_BUDGET) this.error(`the console's first load is ${kb(js)} of compressed JavaScript, over the ${kb(FIRST_LOAD_BUDGET)} budget`);
     },
   };
@@ -50,6 +59,7 @@ export default defineConfig({
     // No inline scripts or styles: the page's CSP allows none.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+
   },
   plugins: [firstLoadSize()],
 });

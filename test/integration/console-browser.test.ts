@@ -215,6 +215,98 @@ describe('console in a browser', { timeout: 300_000 }, () => {
     await context.close();
   });
 
+  test('a large session (hundreds of sub-agents, servers and tools) is laid out without overlaps, keeps denials and flags, and exports', async () => {
+    problems = [];
+    // 40 sub-agents under one orchestrator calling 30 servers with 7 tools
+    // each: 1 human + 41 agents + 30 servers + 210 tools = 282 nodes.
+    const session = `sess-large-${Date.now()}`;
+    const emitter = await registeredEmitter(keysFile, 'gw:large-graph');
+    const client = new EmitterClient({ endpoint: running.ingestUrl!, source: emitter.source, privateJwk: emitter.key.privateJwk, stateDir: tempDir() });
+    const base = toolCall();
+    const sent: Promise<string>[] = [];
+    for (let i = 0; i < 240; i++) {
+      const sub = `agent:sub-${String(i % 40).padStart(2, '0')}`;
+      const server = `mcp:srv-${String(i % 30).padStart(2, '0')}`;
+      const audience = `https://${server.slice(4)}.acme.example`;
+      sent.push(
+        client.emit(
+          toolCall({
+            human: { sub: 'u-large', iss: 'https://login.acme.example' },
+            agent: { id: sub, runtime: { kind: 'spiffe', id: `spiffe://acme.example/${sub.slice(6)}` } },
+            // Every 50th token was minted for another server: token_passthrough.
+            token: { ...base.token!, sub: 'u-large', aud: [i % 50 === 3 ? 'https://elsewhere.acme.example' : audience], act: { sub, act: { sub: 'agent:orchestrator' } } },
+            target: { server: { id: server, audience }, tool: { name: `tool-${i % 7}`, intent: 'read', sensitivity: 'internal' } },
+            decision: { outcome: i % 25 === 0 ? 'deny' : 'allow', policy: { id: 'tools', version: '3' }, decided_by: 'gateway' },
+            context: { session_id: session, trace_id: '5cf92f3577b34da6a3ce929d0e0e4736' },
+          }),
+        ),
+      );
+    }
+    await Promise.all(sent);
+    await client.close();
+    // Every event stored before the graph is read (bounded wait).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const answer = await fetch(`${q}/v1/sessions/${session}/graph`, { headers: { authorization: `Bearer ${ANALYST_TOKEN}` } });
+      if (answer.ok && ((await answer.json()) as { events: number }).events === 240) break;
+      assert.ok(Date.now() < deadline, 'the 240 events are stored within 60 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const { page, context } = await signedIn(`/sessions/${session}`);
+    const started = Date.now();
+    const graph = page.getByRole('group', { name: /Delegation graph of session .*: 282 nodes/ });
+    await graph.waitFor({ timeout: 60_000 });
+    console.log(`large session graph (282 nodes) fetched, laid out and drawn in ${Date.now() - started} ms`);
+    const geometry = (await page.evaluate(`(() => {
+      const svg = document.querySelector('.graph svg');
+      const box = (r) => ({ x: +r.getAttribute('x'), y: +r.getAttribute('y'), w: +r.getAttribute('width'), h: +r.getAttribute('height') });
+      return {
+        view: svg.viewBox.baseVal.width + ' ' + svg.viewBox.baseVal.height,
+        nodes: [...svg.querySelectorAll('a.node')].map((a) => box(a.querySelector('rect'))),
+        labels: [...svg.querySelectorAll('g.edge text')].map((t) => ({ x: +t.getAttribute('x'), y: +t.getAttribute('y') })),
+      };
+    })()`)) as { view: string; nodes: { x: number; y: number; w: number; h: number }[]; labels: { x: number; y: number }[] };
+    assert.equal(geometry.nodes.length, 282);
+    const [vw, vh] = geometry.view.split(' ').map(Number) as [number, number];
+    const overlaps: string[] = [];
+    geometry.nodes.forEach((a, i) => {
+      assert.ok(a.x >= 0 && a.y >= 0 && a.x + a.w <= vw && a.y + a.h <= vh, `node ${i} inside the drawing`);
+      for (const b of geometry.nodes.slice(i + 1)) if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps.push(`${JSON.stringify(a)} ${JSON.stringify(b)}`);
+    });
+    assert.deepEqual(overlaps, [], 'no two nodes overlap');
+    const covered = geometry.labels.filter((l) => geometry.nodes.some((n) => l.x > n.x && l.x < n.x + n.w && l.y > n.y && l.y < n.y + n.h));
+    assert.deepEqual(covered, [], 'no edge label is drawn over a node');
+    // Denials: the denied edges are drawn red and dashed and say how many.
+    const deniedEdges = graph.locator('g.edge').filter({ has: page.locator('path[stroke-dasharray]') });
+    assert.ok((await deniedEdges.count()) >= 10, `denied edges drawn: ${await deniedEdges.count()}`);
+    assert.match((await deniedEdges.first().locator('title').textContent()) ?? '', /[1-9]\d* denied$/);
+    // Flags: the nodes of the passthrough events are marked.
+    await page.getByRole('region', { name: 'Flagged events' }).locator('tbody tr').first().waitFor(WAIT);
+    const flagged = (await graph.getByRole('link').allTextContents()).filter((l) => /⚑ .*token_passthrough/.test(l));
+    assert.ok(flagged.length >= 5, `flagged nodes: ${flagged.join(' | ')}`);
+    // The keyboard walks the drawing left to right: the human first.
+    await page.locator('.graph').focus();
+    await page.keyboard.press('Tab');
+    assert.match((await page.evaluate('document.activeElement.textContent')) as string, /^human u-large\n/);
+    // Exports: SVG with every node, PNG within a canvas's limits, DOT from the API.
+    const [svgFile] = await Promise.all([page.waitForEvent('download', WAIT), page.getByRole('button', { name: 'Export SVG' }).click()]);
+    const svg = fs.readFileSync((await svgFile.path())!, 'utf8');
+    assert.equal(svg.match(/<a class="node"/g)?.length, 282);
+    const [png] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Export PNG' }).click()]);
+    const bytes = fs.readFileSync((await png.path())!);
+    assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'the PNG signature');
+    const [pw, ph] = [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+    // The drawing's proportions, at most twice its size and within a canvas's limits.
+    assert.ok(Math.abs(pw / vw - ph / vh) < 0.01 && pw / vw > 0.2 && pw <= Math.ceil(vw * 2) && Math.max(pw, ph) <= 16_384, `PNG ${pw}x${ph} of a ${vw}x${vh} drawing`);
+    const [dot] = await Promise.all([page.waitForEvent('download', WAIT), page.getByRole('button', { name: 'Export DOT' }).click()]);
+    const dotText = fs.readFileSync((await dot.path())!, 'utf8');
+    assert.match(dotText, /^digraph /);
+    assert.equal(dotText.match(/shape=/g)?.length, 282);
+    await axe(page, 'large session graph');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
   test('human, agent, blast radius, findings, emitters, quarantine, keys, access log render and pass the accessibility check', async () => {
     problems = [];
     const { page, context } = await signedIn();

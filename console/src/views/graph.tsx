@@ -1,10 +1,10 @@
 // The delegation chain of one session or trace, drawn: human -> agents ->
 // sub-agents -> server -> tool, denials in red, flagged nodes marked with
 // their flags. Exportable as SVG and PNG, and as Graphviz DOT from the API.
-import { useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { download, getBytes, qs } from '../api';
 import { enc, Link, navigate } from '../router';
-import { layout, NODE_H, NODE_W, type GraphEdge, type GraphNode, type Placed } from '../graph-layout';
+import { layout, NODE_H, NODE_W, type GraphEdge, type GraphNode, type Layout, type Placed, type Point } from '../graph-layout';
 import { ErrorBox, FlagList, hrefs, Section, Status, Table, Time, useApi } from '../ui';
 import { EventTable } from './event-table';
 
@@ -41,8 +41,26 @@ function hrefOf(n: GraphNode, kind: 'session' | 'trace', id: string): string {
   return hrefs.search({ [kind]: id, tool: n.label });
 }
 
-function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map<string, Set<string>>; kind: 'session' | 'trace'; id: string; svgRef: { current: SVGSVGElement | null } }) {
-  const { nodes, width, height } = useMemo(() => layout(graph.nodes, graph.edges), [graph]);
+// Laid out once per graph; elkjs is fetched with the first graph drawn.
+function useLayout(graph: Graph): { layout: Layout | null; error: Error | null } {
+  const [state, setState] = useState<{ graph: Graph | null; layout: Layout | null; error: Error | null }>({ graph: null, layout: null, error: null });
+  useEffect(() => {
+    let live = true;
+    layout(graph.nodes, graph.edges).then(
+      (l) => live && setState({ graph, layout: l, error: null }),
+      (error: Error) => live && setState({ graph, layout: null, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [graph]);
+  return state.graph === graph ? state : { layout: null, error: null };
+}
+
+const polyline = (points: Point[]) => points.map((p, i) => `${i === 0 ? 'M' : 'L'} ${p.x} ${p.y}`).join(' ');
+
+function GraphSvg({ graph, drawn, flags, kind, id, svgRef }: { graph: Graph; drawn: Layout; flags: Map<string, Set<string>>; kind: 'session' | 'trace'; id: string; svgRef: { current: SVGSVGElement | null } }) {
+  const { nodes, edges, width, height } = drawn;
   const at = new Map<string, Placed>(nodes.map((n) => [n.id, n]));
   return (
     <svg ref={svgRef} xmlns="http://www.w3.org/2000/svg" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="group" aria-labelledby="graph-title" font-family="system-ui, sans-serif" font-size="12">
@@ -56,22 +74,17 @@ function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map
         </marker>
       </defs>
       <rect width={width} height={height} fill="#ffffff" />
-      {graph.edges.map((e) => {
+      {edges.map((e) => {
         const a = at.get(e.from);
         const b = at.get(e.to);
-        if (!a || !b) return null;
-        const x1 = a.x + NODE_W;
-        const y1 = a.y + NODE_H / 2;
-        const x2 = b.x;
-        const y2 = b.y + NODE_H / 2;
-        const mx = (x1 + x2) / 2;
+        if (!a || !b || e.points.length < 2) return null;
         const denied = e.denied > 0;
         return (
           <g key={`${e.from}->${e.to}`} class="edge">
             <title>{`${a.label} ${e.kind.replace('_', ' ')} ${b.label}: ${e.events} events, ${e.denied} denied`}</title>
-            <path d={`M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`} fill="none" stroke={denied ? '#b91c1c' : '#6b7280'} stroke-width={denied ? 2 : 1.5} stroke-dasharray={denied ? '6 3' : undefined} marker-end={denied ? 'url(#arrow-deny)' : 'url(#arrow)'} />
-            <text x={mx} y={(y1 + y2) / 2 - 4} text-anchor="middle" fill={denied ? '#b91c1c' : '#374151'} font-size="11">
-              {denied ? `${e.events} (${e.denied} denied)` : String(e.events)}
+            <path d={polyline(e.points)} fill="none" stroke={denied ? '#b91c1c' : '#6b7280'} stroke-width={denied ? 2 : 1.5} stroke-dasharray={denied ? '6 3' : undefined} marker-end={denied ? 'url(#arrow-deny)' : 'url(#arrow)'} />
+            <text x={e.label.x} y={e.label.y} text-anchor="middle" fill={denied ? '#b91c1c' : '#374151'} font-size="11">
+              {e.text}
             </text>
           </g>
         );
@@ -79,7 +92,7 @@ function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map
       {nodes.map((n) => {
         const f = [...(flags.get(n.id) ?? [])];
         return (
-          <a key={n.id} href={hrefOf(n, kind, id)} onClick={(ev: MouseEvent) => { ev.preventDefault(); navigate(hrefOf(n, kind, id)); }}>
+          <a key={n.id} class="node" href={hrefOf(n, kind, id)} onClick={(ev: MouseEvent) => { ev.preventDefault(); navigate(hrefOf(n, kind, id)); }}>
             <title>{`${n.kind} ${n.label}\n${n.events} events, ${n.first} to ${n.last}${f.length ? `\nflags: ${f.join(', ')}` : ''}`}</title>
             <rect x={n.x} y={n.y} width={NODE_W} height={NODE_H} rx="6" fill="#ffffff" stroke={f.length ? '#b91c1c' : COLORS[n.kind]} stroke-width={f.length ? 3 : 1.5} />
             <rect x={n.x} y={n.y} width="6" height={NODE_H} rx="2" fill={COLORS[n.kind]} />
@@ -96,17 +109,33 @@ function GraphSvg({ graph, flags, kind, id, svgRef }: { graph: Graph; flags: Map
   );
 }
 
+function DrawnGraph(props: { graph: Graph; flags: Map<string, Set<string>>; kind: 'session' | 'trace'; id: string; svgRef: { current: SVGSVGElement | null } }) {
+  const { layout: drawn, error } = useLayout(props.graph);
+  if (error) return <ErrorBox error={error} />;
+  if (!drawn) return <p class="muted" role="status">Laying out the graph…</p>;
+  return <GraphSvg {...props} drawn={drawn} />;
+}
+
 // The drawn graph as a PNG: the SVG rendered by the browser into a canvas at
-// twice its size (sharp when printed or zoomed into a ticket).
-async function svgToPng(svg: SVGSVGElement, scale = 2): Promise<Blob> {
+// twice its size (sharp when printed or zoomed into a ticket), less for a
+// graph so large that twice would pass what a browser canvas can hold.
+const MAX_SIDE = 16_384;
+const MAX_PIXELS = 40_000_000;
+export function pngScale(width: number, height: number): number {
+  return Math.min(2, MAX_SIDE / Math.max(width, height, 1), Math.sqrt(MAX_PIXELS / Math.max(width * height, 1)));
+}
+
+async function svgToPng(svg: SVGSVGElement): Promise<Blob> {
   const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(svg)], { type: 'image/svg+xml' }));
   try {
     const image = new Image();
     image.src = url;
     await image.decode();
+    const { width, height } = svg.viewBox.baseVal;
+    const scale = pngScale(width, height);
     const canvas = document.createElement('canvas');
-    canvas.width = Math.ceil(svg.viewBox.baseVal.width * scale);
-    canvas.height = Math.ceil(svg.viewBox.baseVal.height * scale);
+    canvas.width = Math.ceil(width * scale);
+    canvas.height = Math.ceil(height * scale);
     const context = canvas.getContext('2d');
     if (!context) throw new Error('this browser cannot draw into a canvas');
     context.drawImage(image, 0, 0, canvas.width, canvas.height);
@@ -180,7 +209,7 @@ export function GraphView({ kind, id, tenant }: { kind: 'session' | 'trace'; id:
               {g.events} events{g.truncated ? ' (only the first ones drawn)' : ''}. Red dashed edges carried denials; red-framed nodes took part in flagged events. Select a node to open it.
             </p>
             <div class="graph" tabIndex={0} role="region" aria-label="Graph (scrolls)">
-              <GraphSvg graph={g} flags={flags} kind={kind} id={id} svgRef={svgRef} />
+              <DrawnGraph graph={g} flags={flags} kind={kind} id={id} svgRef={svgRef} />
             </div>
             <details>
               <summary>Edges as a table</summary>

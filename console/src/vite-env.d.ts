@@ -1,0 +1,2 @@
+// Vite's types for asset imports (`?url`).
+/// <reference types="vite/client" />
