@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Config } from '../lib/config.js';
+import { sessionQueue } from './embedded-session.js';
 import { ActorlogError } from '../lib/errors.js';
 
 export type Storage = ClickHouseClient;
@@ -43,8 +44,14 @@ export async function createStorage(cfg: Config['clickhouse']): Promise<Storage>
   // chdb types its connection against @clickhouse/client-common, which the
   // client now bundles as its own copy; the shapes are the same at run time.
   const chdbConnection = createChdbConnection({ path: cfg.embeddedPath });
+  const queued = sessionQueue(() => chdbConnection.ping({ select: true }));
+  for (const method of ['query', 'exec', 'command', 'insert'] as const) {
+    (chdbConnection as unknown as Record<string, unknown>)[method] = queued(chdbConnection[method].bind(chdbConnection) as never);
+  }
+  const raw = chdbConnection.chdb;
+  raw.rawInsert = queued(raw.rawInsert.bind(raw));
   const client = createClient({ connection: chdbConnection as unknown as EmbeddedConnection });
-  embedded.set(client, { raw: chdbConnection.chdb, path: cfg.embeddedPath });
+  embedded.set(client, { raw, path: cfg.embeddedPath });
   // Closing waits for engine work still running: a stream cut at its bound
   // leaves its last fetch to finish, and tearing the engine down under it
   // crashes the process.
