@@ -36,7 +36,9 @@ const EVENT_INDEXES: [string, keyof typeof EVENT_COLUMNS][] = [
 export const EVENT_PROJECTIONS: [string, string][] = [
   ['by_agent', 'SELECT tenant, agent_id, human_sub, time, id ORDER BY tenant, agent_id, time, id'],
 ];
-const EVENT_PROJECTION_SETTING = "deduplicate_merge_projection_mode = 'rebuild'";
+// Retention deletes rows with a lightweight DELETE, which the engine refuses
+// on a table with projections unless told to rebuild them (migration 19).
+const EVENT_PROJECTION_SETTINGS = ["deduplicate_merge_projection_mode = 'rebuild'", "lightweight_mutation_projection_mode = 'rebuild'"];
 
 // The events table as the migrations leave it, under another name and with
 // the variations the insert benchmark weighs (test/bench/store-levers.bench.ts).
@@ -56,7 +58,7 @@ export function eventTableDdl(table: string, options: EventTableOptions = {}): s
   const indexes = options.indexes === 'none' ? [] : EVENT_INDEXES.map(([name, column]) => `INDEX ${name} ${column} TYPE bloom_filter GRANULARITY ${granularity}`);
   const projections = options.projections === false ? [] : EVENT_PROJECTIONS.map(([name, select]) => `PROJECTION ${name} (${select})`);
   return `CREATE TABLE ${table} (${[...columns, ...indexes, ...projections].join(', ')})
-    ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, human_sub, time, id)${projections.length ? ` SETTINGS ${EVENT_PROJECTION_SETTING}` : ''}`;
+    ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(time) ORDER BY (tenant, human_sub, time, id)${projections.length ? ` SETTINGS ${EVENT_PROJECTION_SETTINGS.join(', ')}` : ''}`;
 }
 
 export interface Migration {
@@ -454,11 +456,16 @@ export const MIGRATIONS: Migration[] = [
       // granules instead of the whole table (docs/performance.md). Existing
       // parts get it through the MATERIALIZE mutation, which runs in the
       // background; until a part has it, a search reads that part as before.
-      `ALTER TABLE ${db}.events MODIFY SETTING ${EVENT_PROJECTION_SETTING}`,
+      `ALTER TABLE ${db}.events MODIFY SETTING ${EVENT_PROJECTION_SETTINGS[0]}`,
       ...EVENT_PROJECTIONS.flatMap(([name, select]) => [
         `ALTER TABLE ${db}.events ADD PROJECTION IF NOT EXISTS ${name} (${select})`,
         `ALTER TABLE ${db}.events MATERIALIZE PROJECTION ${name}`,
       ]),
     ],
+  },
+  {
+    version: 19,
+    name: 'events: retention deletes rebuild the projections',
+    statements: (db) => [`ALTER TABLE ${db}.events MODIFY SETTING ${EVENT_PROJECTION_SETTINGS[1]}`],
   },
 ];
