@@ -208,7 +208,15 @@ export async function runDemo(opts: { endpoint: string; dataDir: string; registr
       stateDir: path.join(opts.dataDir, 'demo', 'state'),
     });
   }
-  for (const { emitter, event } of demoEvents()) await clients[emitter].emit(event);
+  // Each emitter has its own client and flush timer; the story depends on
+  // order across them (Bob leaves, then his bot acts), so a client's events are
+  // at ingest before another emitter speaks.
+  let previous: Emitter | undefined;
+  for (const { emitter, event } of demoEvents()) {
+    if (previous && previous !== emitter) await clients[previous].flush();
+    await clients[emitter].emit(event);
+    previous = emitter;
+  }
   let sent = 0;
   let rejected = 0;
   for (const client of Object.values(clients)) {
