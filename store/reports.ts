@@ -5,6 +5,7 @@ import { toClickHouseTime } from '../lib/time.js';
 import type { ExportFormat } from '../schemas/export-formats.js';
 import { insertRows, select, streamSelect, type Storage, type StreamBounds, type Tables } from './client.js';
 import { tenantCondition } from './tenancy.js';
+import { streamInTimeOrder } from './time-slices.js';
 
 const PRIVILEGED = `(tool_intent IN ('write', 'delete', 'admin', 'export') OR tool_sensitivity IN ('confidential', 'restricted'))`;
 const ACTIONS = `type IN ('mcp.tool.call', 'mcp.tool.result', 'authz.decision', 'token.exchanged', 'downstream.response')`;
@@ -30,17 +31,6 @@ const KIND_SQL = {
       AND tool_name != '' AND ${PRIVILEGED}
     GROUP BY human_sub, agent_id, server_id, tool_name, tool_intent, tool_sensitivity, outcome
     ORDER BY tool_sensitivity, tool_intent, events DESC`,
-  denied_actions: (events: string) => `
-    SELECT time, id, human_sub, agent_id, actor_chain, server_id, tool_name, tool_intent, tool_resource,
-           policy_id, policy_version, decision_reason, decided_by, session_id
-    FROM ${events} FINAL WHERE tenant = {tenant:String} AND time >= {from:DateTime64(3, 'UTC')} AND time < {to:DateTime64(3, 'UTC')}
-      AND outcome = 'deny'
-    ORDER BY time, id`,
-  after_revocation: (events: string) => `
-    SELECT time, id, human_sub, agent_id, actor_chain, grant_id, consent_id, server_id, tool_name, tool_intent, outcome, flags
-    FROM ${events} FINAL WHERE tenant = {tenant:String} AND time >= {from:DateTime64(3, 'UTC')} AND time < {to:DateTime64(3, 'UTC')}
-      AND has(flags, 'after_revocation')
-    ORDER BY time, id`,
   // Every agent seen in the period, with its runtime identities and principals.
   agent_inventory: (events: string) => `
     SELECT agent_id, any(agent_name) AS agent_name,
@@ -53,7 +43,21 @@ const KIND_SQL = {
     GROUP BY agent_id ORDER BY agent_id`,
 };
 
-export type AggregateReportKind = keyof typeof KIND_SQL;
+// Report kinds that list events one a row, oldest first: read in time slices
+// (store/time-slices.ts), so the engine never sorts the whole period at once.
+const EVENT_LIST_KINDS = {
+  denied_actions: {
+    columns: `time, id, human_sub, agent_id, actor_chain, server_id, tool_name, tool_intent, tool_resource,
+           policy_id, policy_version, decision_reason, decided_by, session_id`,
+    condition: `outcome = 'deny'`,
+  },
+  after_revocation: {
+    columns: 'time, id, human_sub, agent_id, actor_chain, grant_id, consent_id, server_id, tool_name, tool_intent, outcome, flags',
+    condition: `has(flags, 'after_revocation')`,
+  },
+};
+
+export type AggregateReportKind = keyof typeof KIND_SQL | keyof typeof EVENT_LIST_KINDS;
 
 // The rows of one aggregate report kind for one tenant over [from, to), at
 // most max, in chunks as storage produces them.
@@ -66,12 +70,13 @@ export function streamAggregateReportRows(
   max: number,
   bounds?: StreamBounds,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  return streamSelect(
-    storage,
-    `${KIND_SQL[kind](tables.events)} LIMIT {max:UInt32}`,
-    { tenant, from: toClickHouseTime(period.from), to: toClickHouseTime(period.to), max },
-    bounds,
-  );
+  const params = { tenant, from: toClickHouseTime(period.from), to: toClickHouseTime(period.to), max };
+  if (kind === 'denied_actions' || kind === 'after_revocation') {
+    const { columns, condition } = EVENT_LIST_KINDS[kind];
+    const where = [`tenant = {tenant:String}`, `time >= {from:DateTime64(3, 'UTC')}`, `time < {to:DateTime64(3, 'UTC')}`, condition];
+    return streamInTimeOrder(storage, { table: tables.events, columns, where, params, order: 'ASC', maxRows: max, bounds });
+  }
+  return streamSelect(storage, `${KIND_SQL[kind](tables.events)} LIMIT {max:UInt32}`, params, bounds);
 }
 
 // Definitions as stored: the saved search as JSON text, times as ClickHouse

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, type Cursor } from './cursor.js';
 import { select, streamSelect, type Storage, type StreamBounds } from './client.js';
 import { STORED_JWS } from './events.js';
 import { tenantCondition, type TenantScope } from './tenancy.js';
+import { streamInTimeOrder } from './time-slices.js';
 
 // Equality filters: query parameter -> column; several values match any.
 // (The tenant is not one: it narrows the caller's scope, see
@@ -192,17 +193,9 @@ export async function searchPage(
   return { page, next: keys.length > search.limit && last ? encodeCursor({ time: last.time, id: last.id }) : null };
 }
 
-// Rows per query of a streamed search: the engine sorts one slice at a
-// time, so its memory is that of a slice whatever the row count.
-const SLICE_ROWS = 20_000;
-const MINUTE_MS = 60_000;
-
 // Every row of a search, newest first, at most maxRows, for exports and
-// report files: memory stays flat whatever the row count. Sorting the whole
-// result at once would hold all of it in the engine, so the window is cut
-// into slices of whole minutes of about SLICE_ROWS rows (counted first, on
-// the time column alone), each sorted and streamed in turn, newest first.
-export async function* streamSearch(
+// report files, in flat memory (store/time-slices.ts).
+export function streamSearch(
   storage: Storage,
   table: string,
   search: Omit<EventSearch, 'limit' | 'cursor'>,
@@ -212,38 +205,8 @@ export async function* streamSearch(
 ): AsyncGenerator<SearchRow[]> {
   const params: Record<string, unknown> = {};
   const where = searchConditions(search, scope, params);
-  const minutes = await select<{ minute: number; n: number }>(
-    storage,
-    `SELECT intDiv(toUnixTimestamp64Milli(time), ${MINUTE_MS}) AS minute, count() AS n FROM ${table} FINAL
-     WHERE ${where.join(' AND ')} GROUP BY minute ORDER BY minute DESC`,
-    params,
-  );
-  const slices: { from: number; to: number }[] = [];
-  let counted = 0;
-  for (const { minute, n } of minutes) {
-    const [from, to] = [Number(minute) * MINUTE_MS, (Number(minute) + 1) * MINUTE_MS];
-    const last = slices[slices.length - 1];
-    if (last && counted + Number(n) <= SLICE_ROWS) {
-      last.from = from;
-      counted += Number(n);
-    } else {
-      slices.push({ from, to });
-      counted = Number(n);
-    }
-  }
-  let sent = 0;
-  for (const slice of slices) {
-    if (sent >= maxRows) return;
-    const sliceParams = { ...params, slice_from: toClickHouseTime(slice.from), slice_to: toClickHouseTime(slice.to), max_rows: maxRows - sent };
-    const query = `SELECT ${withStoredEvent ? `* REPLACE (${STORED_JWS} AS raw_jws)` : LIST_COLUMNS} FROM ${table} FINAL
-      WHERE ${where.join(' AND ')} AND time >= {slice_from:DateTime64(3, 'UTC')} AND time < {slice_to:DateTime64(3, 'UTC')}
-      ORDER BY time DESC, id DESC
-      LIMIT {max_rows:UInt32}`;
-    for await (const rows of streamSelect<SearchRow>(storage, query, sliceParams, bounds)) {
-      sent += rows.length;
-      yield rows;
-    }
-  }
+  const columns = withStoredEvent ? `* REPLACE (${STORED_JWS} AS raw_jws)` : LIST_COLUMNS;
+  return streamInTimeOrder<SearchRow>(storage, { table, columns, where, params, order: 'DESC', maxRows, bounds });
 }
 
 export interface Histogram {

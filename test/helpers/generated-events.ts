@@ -14,7 +14,7 @@ import { fullEvent, registeredEmitter, tempDir } from './fixtures.js';
 export async function generateEvents(
   storage: Storage,
   tables: Tables,
-  { tenant, source, count, endAt = Date.now() }: { tenant: string; source: string; count: number; endAt?: number },
+  { tenant, source, count, endAt = Date.now(), denyEvery }: { tenant: string; source: string; count: number; endAt?: number; denyEvery?: number },
 ): Promise<void> {
   const emitter = await registeredEmitter(path.join(tempDir('actorlog-generated-'), 'emitters.json'), source);
   const event = fullEvent(source, { tenant, context: { session_id: 'generated' } }) as ActorlogEvent;
@@ -28,6 +28,8 @@ export async function generateEvents(
     seq: 'n.number + 1',
     time: `{end:DateTime64(3, 'UTC')} - toIntervalMillisecond(n.number * 10)`,
     ingested_at: `{end:DateTime64(3, 'UTC')} - toIntervalMillisecond(n.number * 10)`,
+    // One event in denyEvery denied, for reports that list denials.
+    ...(denyEvery ? { outcome: `if(n.number % ${Math.trunc(denyEvery)} = 0, 'deny', e.outcome)` } : {}),
   };
   const columns = EVENT_COLUMN_NAMES as readonly string[];
   await execute(
