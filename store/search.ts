@@ -121,7 +121,6 @@ export function buildEventSearch(table: string, search: EventSearch, scope: Tena
     params.cursor_time = cursor.time;
     params.cursor_id = cursor.id;
   }
-  params.limit_plus_one = search.limit + 1;
   params.keys_limit = search.limit + 1;
   const query = `SELECT ${PAGE_KEY} FROM ${table}
     WHERE ${where.join(' AND ')}

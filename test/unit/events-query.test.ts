@@ -38,14 +38,14 @@ test('every filter value travels as a query parameter, never in the SQL text', (
   assert.equal(params.from, '2026-01-01 00:00:00.000');
   assert.equal(params.to, '2026-01-31 23:00:00.000');
   assert.equal(params.cursor_id, hostile);
-  assert.equal(params.limit_plus_one, 101);
+  assert.equal(params.keys_limit, 101);
 });
 
 test('no filters: every tenant of the scope, newest first, limit + 1', () => {
   const { query, params } = buildEventSearch('db.events', eventSearchSchema.parse({ limit: '5' }), { tenants: null });
   assert.match(query, /WHERE 1\s/);
   assert.match(query, /ORDER BY time DESC, id DESC/);
-  assert.equal(params.limit_plus_one, 6);
+  assert.equal(params.keys_limit, 6);
 });
 
 test('unknown parameters, bad enums and oversized limits are refused', () => {
