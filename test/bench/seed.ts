@@ -9,14 +9,13 @@ import { performance } from 'node:perf_hooks';
 import type { Storage, Tables } from '../../store/client.js';
 import { insertEvents } from '../../store/events.js';
 import type { EventRow } from '../../schemas/row.js';
-import { normalise } from '../../processor/normalise.js';
 import { toClickHouseTime } from '../../lib/time.js';
-import { fullEvent } from '../helpers/fixtures.js';
+import { storedRow } from '../helpers/fixtures.js';
 
 export async function seedEvents(storage: Storage, tables: Tables, total: number, days = 7): Promise<{ seconds: number; start: number }> {
   const span = days * 86_400_000;
   const start = Date.now() - span;
-  const template = normalise(fullEvent('gw:bench'), { kid: 'k', rawJws: 'bench', ingestedAt: Date.now(), skew: { futureMs: 300_000, pastMs: 86_400_000 } });
+  const template = storedRow('gw:bench', Date.now(), 'bench');
   const began = performance.now();
   for (let offset = 0; offset < total; offset += 50_000) {
     const rows: EventRow[] = [];

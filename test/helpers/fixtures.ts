@@ -7,6 +7,8 @@ import { importSigningKey, ingestToken, signEvent, type SigningKey } from '@acto
 import { uuidv7 } from '@actorlog/sdk';
 import type { ActorlogEvent, EventInput } from '../../schemas/event.js';
 import { KeyResolver } from '../../processor/key-resolver.js';
+import { normalise } from '../../processor/normalise.js';
+import type { EventRow } from '../../schemas/row.js';
 
 // Ingest without caller authentication or rate limits, for unit tests of what
 // comes after them (the SDK's retries, the schema route).
@@ -84,6 +86,12 @@ export function fullEvent(source: string, overrides: Partial<EventInput> = {}): 
     seq: ++seq,
     ...toolCall(overrides),
   } as ActorlogEvent;
+}
+
+// A full event as the processor would store it, for tests and benchmarks
+// that write rows straight into storage (the signature is not checked there).
+export function storedRow(source: string, ingestedAt: number, rawJws = 'a.b.c'): EventRow {
+  return normalise(fullEvent(source), { kid: 'k', rawJws, ingestedAt, skew: { futureMs: 300_000, pastMs: 86_400_000 } });
 }
 
 // Changes one character of the payload segment, keeping it valid base64url JSON

@@ -8,17 +8,16 @@ import assert from 'node:assert/strict';
 import { insertEvents } from '../../store/events.js';
 import { searchPage } from '../../store/search.js';
 import { eventSearchSchema } from '../../schemas/search.js';
-import { normalise } from '../../processor/normalise.js';
 import { toClickHouseTime } from '../../lib/time.js';
 import type { Context } from '../../cli/services.js';
 import type { EventRow } from '../../schemas/row.js';
-import { fullEvent } from '../helpers/fixtures.js';
+import { storedRow } from '../helpers/fixtures.js';
 import { context, testConfig } from '../helpers/services.js';
 
 describe('search pages with stored copies', () => {
   let ctx: Context;
   const base = Date.parse('2026-05-01T10:00:00Z');
-  const template = normalise(fullEvent('gw:pages'), { kid: 'k', rawJws: 'a.b.c', ingestedAt: base, skew: { futureMs: 300_000, pastMs: 86_400_000 } });
+  const template = storedRow('gw:pages', base);
   // 12 events of three humans, one a second apart; e-11 is the newest.
   const rows: EventRow[] = Array.from({ length: 12 }, (_, i) => ({
     ...template,

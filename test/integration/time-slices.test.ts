@@ -6,17 +6,16 @@ import assert from 'node:assert/strict';
 import { insertEvents } from '../../store/events.js';
 import { select } from '../../store/client.js';
 import { streamInTimeOrder } from '../../store/time-slices.js';
-import { normalise } from '../../processor/normalise.js';
 import { toClickHouseTime } from '../../lib/time.js';
 import type { Context } from '../../cli/services.js';
 import type { EventRow } from '../../schemas/row.js';
-import { fullEvent } from '../helpers/fixtures.js';
+import { storedRow } from '../helpers/fixtures.js';
 import { context, testConfig } from '../helpers/services.js';
 
 describe('reads in time slices', () => {
   let ctx: Context;
   const base = Date.parse('2026-05-01T10:00:00Z');
-  const template = normalise(fullEvent('gw:slices'), { kid: 'k', rawJws: 'a.b.c', ingestedAt: base, skew: { futureMs: 300_000, pastMs: 86_400_000 } });
+  const template = storedRow('gw:slices', base);
   // 40 events over 8 minutes, unevenly (a burst in minute 3), two at the same millisecond.
   const rows: EventRow[] = Array.from({ length: 40 }, (_, i) => ({
     ...template,
